@@ -1,0 +1,222 @@
+package wmi
+
+import "fmt"
+
+// Namespaces. v1 exists up to Windows Server 2012 and is gone from 2012 R2
+// (hyperv-wmi-facts.md §1.1); v2 exists from 2012.
+const (
+	NamespaceV2 = `root\virtualization\v2`
+	NamespaceV1 = `root\virtualization`
+)
+
+// Hyper-V classes the driver and the simulator use.
+const (
+	ClassComputerSystem              = "Msvm_ComputerSystem"
+	ClassPlannedComputerSystem       = "Msvm_PlannedComputerSystem"
+	ClassManagementService           = "Msvm_VirtualSystemManagementService"
+	ClassManagementServiceSettings   = "Msvm_VirtualSystemManagementServiceSettingData"
+	ClassSystemSettingData           = "Msvm_VirtualSystemSettingData"
+	ClassExportSettingData           = "Msvm_VirtualSystemExportSettingData"
+	ClassImportSettingData           = "Msvm_VirtualSystemImportSettingData" // v1 only
+	ClassStorageAllocation           = "Msvm_StorageAllocationSettingData"
+	ClassEthernetPortAllocation      = "Msvm_EthernetPortAllocationSettingData"
+	ClassVirtualEthernetSwitch       = "Msvm_VirtualEthernetSwitch"
+	ClassConcreteJob                 = "Msvm_ConcreteJob"
+	ClassError                       = "Msvm_Error"
+	ClassSystemExportSettingData     = "Msvm_SystemExportSettingData" // association
+	ClassElementSettingData          = "Msvm_ElementSettingData"      // association
+	ClassAffectedJobElement          = "Msvm_AffectedJobElement"      // association
+	ClassMostCurrentSnapshotInBranch = "Msvm_MostCurrentSnapshotInBranch"
+	ClassParameters                  = "__PARAMETERS"
+)
+
+// Method return codes of the "Hyper-V style" methods (ExportSystemDefinition,
+// ImportSystemDefinition, ..., and v1's *Ex methods). Source: the method
+// pages listed in hyperv-wmi-facts.md §3.1. Note: github.com/microsoft/wmi
+// swaps 32773 and 32775; these follow Microsoft's docs.
+const (
+	ReturnOK               uint32 = 0
+	ReturnJobStarted       uint32 = 4096
+	ReturnFailed           uint32 = 32768
+	ReturnAccessDenied     uint32 = 32769
+	ReturnNotSupported     uint32 = 32770
+	ReturnStatusUnknown    uint32 = 32771
+	ReturnTimeout          uint32 = 32772
+	ReturnInvalidParameter uint32 = 32773
+	ReturnSystemInUse      uint32 = 32774
+	ReturnInvalidState     uint32 = 32775
+	ReturnIncorrectType    uint32 = 32776
+	ReturnNotAvailable     uint32 = 32777
+	ReturnOutOfMemory      uint32 = 32778
+	ReturnFileInUse        uint32 = 32779
+	// ReturnUnsupportedVersion is seen only in Vagrant's mapping of job
+	// error codes ("VM version is unsupported"); Microsoft does not list it.
+	ReturnUnsupportedVersion uint32 = 32784
+)
+
+// CIM-style return codes (DestroySystem, ModifySystemSettings,
+// ModifyResourceSettings): hyperv-wmi-facts.md §3.1.
+const (
+	CIMReturnOK                     uint32 = 0
+	CIMReturnNotSupported           uint32 = 1
+	CIMReturnFailed                 uint32 = 2
+	CIMReturnTimeout                uint32 = 3
+	CIMReturnInvalidParameter       uint32 = 4
+	CIMReturnInvalidState           uint32 = 5
+	CIMReturnIncompatibleParameters uint32 = 6
+)
+
+var returnTexts = map[uint32]string{
+	0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started",
+	32768: "Failed", 32769: "Access Denied", 32770: "Not Supported", 32771: "Status is unknown",
+	32772: "Timeout", 32773: "Invalid parameter", 32774: "System is in use",
+	32775: "Invalid state for this operation", 32776: "Incorrect data type",
+	32777: "System is not available", 32778: "Out of memory", 32779: "File in Use",
+	32784: "VM version is unsupported",
+}
+
+// ReturnText is the documented meaning of a Hyper-V-style return code.
+func ReturnText(code uint32) string {
+	if s, ok := returnTexts[code]; ok {
+		return s
+	}
+	return fmt.Sprintf("unknown return code %d", code)
+}
+
+var cimReturnTexts = map[uint32]string{
+	0: "Completed with No Error", 1: "Not Supported", 2: "Failed", 3: "Timeout",
+	4: "Invalid Parameter", 5: "Invalid State", 6: "Incompatible Parameters",
+	4096: "Method Parameters Checked - Job Started",
+}
+
+// CIMReturnText is the documented meaning of a CIM-style return code.
+func CIMReturnText(code uint32) string {
+	if s, ok := cimReturnTexts[code]; ok {
+		return s
+	}
+	return fmt.Sprintf("unknown return code %d", code)
+}
+
+// CheckReturn turns a method's out-parameters into (started job path, error):
+// 0 gives ("", nil), 4096 gives the Job out-parameter, anything else a
+// *MethodError.
+func CheckReturn(method, path string, out *Object, cimStyle bool) (job string, err error) {
+	switch code := ReturnValue(out); code {
+	case ReturnOK:
+		return "", nil
+	case ReturnJobStarted:
+		return out.String("Job"), nil
+	default:
+		return "", &MethodError{Method: method, Path: path, Code: code, CIMStyle: cimStyle}
+	}
+}
+
+// Msvm_ConcreteJob.JobState (CIM_ConcreteJob; hyperv-wmi-facts.md §3.2).
+const (
+	JobNew          uint16 = 2
+	JobStarting     uint16 = 3
+	JobRunning      uint16 = 4
+	JobSuspended    uint16 = 5
+	JobShuttingDown uint16 = 6
+	JobCompleted    uint16 = 7
+	JobTerminated   uint16 = 8
+	JobKilled       uint16 = 9
+	JobException    uint16 = 10
+	JobService      uint16 = 11
+	// JobCompletedWithWarnings is vendor state 32768, which os-win treats
+	// as success.
+	JobCompletedWithWarnings uint16 = 32768
+)
+
+var jobStateTexts = map[uint16]string{
+	2: "New", 3: "Starting", 4: "Running", 5: "Suspended", 6: "Shutting Down",
+	7: "Completed", 8: "Terminated", 9: "Killed", 10: "Exception", 11: "Service",
+	32768: "Completed with warnings",
+}
+
+// JobStateText names a JobState value.
+func JobStateText(s uint16) string {
+	if t, ok := jobStateTexts[s]; ok {
+		return t
+	}
+	return fmt.Sprintf("JobState(%d)", s)
+}
+
+// JobStateTerminal reports whether a job in state s will not change again.
+// 2, 3, 4, 5, 6 keep running; everything else is an end (libvirt treats
+// 11 Service as failure too).
+func JobStateTerminal(s uint16) bool {
+	switch s {
+	case JobNew, JobStarting, JobRunning, JobSuspended, JobShuttingDown:
+		return false
+	}
+	return true
+}
+
+// Msvm_ConcreteJob.RequestStateChange RequestedState values.
+const (
+	JobRequestStart     uint16 = 2
+	JobRequestSuspend   uint16 = 3
+	JobRequestTerminate uint16 = 4
+	JobRequestKill      uint16 = 5
+)
+
+// RequestStateChange return codes (CIM_ConcreteJob).
+const (
+	RSCCompleted              uint32 = 0
+	RSCNotSupported           uint32 = 1
+	RSCFailed                 uint32 = 4
+	RSCInvalidParameter       uint32 = 5
+	RSCTransitionStarted      uint32 = 4096
+	RSCInvalidStateTransition uint32 = 4097
+)
+
+// Msvm_ConcreteJob.JobType values used here (v2 only).
+const (
+	JobTypeDestroyVM     uint16 = 3
+	JobTypeGetImportData uint16 = 60
+	JobTypeImportVM      uint16 = 61
+	JobTypeExportVM      uint16 = 62
+)
+
+// Msvm_ComputerSystem.EnabledState values (CIM_EnabledLogicalElement and
+// Hyper-V's own transitional states).
+const (
+	EnabledUnknown       uint16 = 0
+	EnabledOther         uint16 = 1
+	EnabledEnabled       uint16 = 2 // Running
+	EnabledDisabled      uint16 = 3 // Off
+	EnabledShuttingDown  uint16 = 4
+	EnabledNotApplicable uint16 = 5
+	EnabledOffline       uint16 = 6 // Saved
+	EnabledInTest        uint16 = 7
+	EnabledDeferred      uint16 = 8
+	EnabledQuiesce       uint16 = 9 // Paused
+	EnabledStarting      uint16 = 10
+	EnabledSaving        uint16 = 32773
+	EnabledPausing       uint16 = 32776
+	EnabledResuming      uint16 = 32777
+)
+
+// Msvm_VirtualSystemExportSettingData.CopySnapshotConfiguration.
+const (
+	ExportAllSnapshots         uint8 = 0
+	ExportNoSnapshots          uint8 = 1
+	ExportOneSnapshot          uint8 = 2
+	ExportOneSnapshotForBackup uint8 = 3
+)
+
+// Msvm_VirtualSystemExportSettingData.CaptureLiveState.
+const (
+	CaptureCrashConsistentState uint8 = 0
+	CaptureSavedState           uint8 = 1
+	CaptureAppConsistentState   uint8 = 2
+)
+
+// Msvm_VirtualSystemSettingData.VirtualSystemType values.
+const (
+	SystemTypeRealized   = "Microsoft:Hyper-V:System:Realized"
+	SystemTypePlanned    = "Microsoft:Hyper-V:System:Planned"
+	SnapshotTypeRealized = "Microsoft:Hyper-V:Snapshot:Realized"
+	SnapshotTypePlanned  = "Microsoft:Hyper-V:Snapshot:Planned"
+)
