@@ -1,0 +1,189 @@
+package jobs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hvport/hvport/errs"
+)
+
+// State is a job's place in its state machine:
+//
+//	queued ──► running ──► completed
+//	  │           │ └────► failed
+//	  │           ▼
+//	  │       cancelling ──► cancelled (or completed/failed if the work
+//	  │                                  finished before it could stop)
+//	  └────────────────────► cancelled
+type State string
+
+const (
+	Queued     State = "queued"
+	Running    State = "running"
+	Cancelling State = "cancelling"
+	Completed  State = "completed"
+	Failed     State = "failed"
+	Cancelled  State = "cancelled"
+)
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool { return s == Completed || s == Failed || s == Cancelled }
+
+// transitions lists every legal move; transition refuses the rest.
+var transitions = map[State][]State{
+	Queued:     {Running, Cancelled},
+	Running:    {Cancelling, Completed, Failed},
+	Cancelling: {Cancelled, Completed, Failed},
+}
+
+func canMove(from, to State) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Kind says what a job does.
+type Kind string
+
+const (
+	KindExport Kind = "export"
+	KindImport Kind = "import"
+)
+
+// VMRef names the VM a job works on.
+type VMRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Spec describes a job to submit.
+type Spec struct {
+	Kind      Kind
+	VM        VMRef
+	Directory string
+	Settings  any // the effective settings, recorded as the job's "settings"
+}
+
+// Work is what a job runs. It returns nil on success. It must watch ctx:
+// when ctx is cancelled with cause errs.ErrCancelled it stops the
+// operation, cleans up and returns; with cause errs.ErrShutdown it stops
+// watching and returns without cancelling the Hyper-V side.
+type Work func(ctx context.Context, r Reporter) error
+
+// Reporter is how Work reports progress. Calls are cheap and goroutine-safe.
+type Reporter interface {
+	// Phase names the current step (e.g. "exporting").
+	Phase(name string)
+	// Progress sets the percentage done (0-100); values below the current
+	// one are ignored, so progress never goes backwards.
+	Progress(percent int)
+	// WMIJob records the path of the Hyper-V job doing the work.
+	WMIJob(path string)
+	// Warn records a warning the user should see in the job.
+	Warn(msg string)
+}
+
+// Snapshot is a copy of a job's state at one moment.
+type Snapshot struct {
+	ID              string
+	Kind            Kind
+	State           State
+	PercentComplete int
+	Phase           string
+	VM              VMRef
+	Directory       string
+	Settings        any
+	WMIJob          string
+	Warnings        []string
+	CreatedAt       time.Time
+	StartedAt       *time.Time
+	FinishedAt      *time.Time
+	Err             error // set when State is Failed (or Cancelled: errs.Cancelled)
+}
+
+// job is the registry's record. All fields are guarded by mu.
+type job struct {
+	mu     sync.Mutex
+	snap   Snapshot
+	work   Work
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed on reaching a terminal state
+	now    func() time.Time
+}
+
+// moveLocked applies a transition; illegal moves are refused (and are bugs).
+func (j *job) moveLocked(to State) bool {
+	if !canMove(j.snap.State, to) {
+		return false
+	}
+	j.snap.State = to
+	t := j.now()
+	switch {
+	case to == Running:
+		j.snap.StartedAt = &t
+	case to.Terminal():
+		j.snap.FinishedAt = &t
+		if to == Completed {
+			j.snap.PercentComplete = 100
+		}
+		close(j.done)
+	}
+	return true
+}
+
+func (j *job) snapshot() Snapshot {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := j.snap
+	s.Warnings = append([]string(nil), j.snap.Warnings...)
+	return s
+}
+
+// reporter implements Reporter for one job.
+type reporter struct{ j *job }
+
+func (r reporter) Phase(name string) {
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	if !r.j.snap.State.Terminal() {
+		r.j.snap.Phase = name
+	}
+}
+
+func (r reporter) Progress(p int) {
+	if p > 100 {
+		p = 100
+	}
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	// Completion sets 100; a running job stays at 99 at most so that a
+	// client seeing 100 can rely on the job having finished.
+	if p > 99 && !r.j.snap.State.Terminal() {
+		p = 99
+	}
+	if p > r.j.snap.PercentComplete && !r.j.snap.State.Terminal() {
+		r.j.snap.PercentComplete = p
+	}
+}
+
+func (r reporter) WMIJob(path string) {
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	r.j.snap.WMIJob = path
+}
+
+func (r reporter) Warn(msg string) {
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	r.j.snap.Warnings = append(r.j.snap.Warnings, msg)
+}
+
+// cancelledError is the error recorded on a cancelled job.
+func cancelledError() error {
+	return errs.E(errs.Cancelled, "the job was cancelled by request")
+}
