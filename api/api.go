@@ -1,0 +1,136 @@
+// Package api holds the REST wire types and the OpenAPI document that
+// describes them (openapi.yaml, embedded and served at /v1/openapi.yaml).
+// Handler tests validate every response against that document, so the
+// two cannot drift.
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"time"
+)
+
+// OpenAPI is the API description, api/openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// List is the envelope of every collection response.
+type List[T any] struct {
+	Items []T `json:"items"`
+}
+
+// VM is one virtual machine.
+type VM struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+}
+
+// VMDetail is a VM with what a user needs to fill in export settings.
+type VMDetail struct {
+	VM
+	Snapshots []Snapshot `json:"snapshots"`
+}
+
+// Snapshot is a VM checkpoint.
+type Snapshot struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	ParentID  *string    `json:"parentId"`
+	CreatedAt *time.Time `json:"createdAt"`
+}
+
+// VMRef names a VM inside another resource.
+type VMRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ExportSettings are the export settings (Hyper-V's
+// Msvm_VirtualSystemExportSettingData in REST names).
+type ExportSettings struct {
+	CopyVmStorage              bool    `json:"copyVmStorage"`
+	CopyVmRuntimeInformation   bool    `json:"copyVmRuntimeInformation"`
+	CopySnapshotConfiguration  string  `json:"copySnapshotConfiguration"`
+	SnapshotVirtualSystem      *string `json:"snapshotVirtualSystem"`
+	CreateVmExportSubdirectory bool    `json:"createVmExportSubdirectory"`
+	// CaptureLiveState is null on hosts whose API has no such setting (v1).
+	CaptureLiveState *string `json:"captureLiveState"`
+}
+
+// ExportSettingsPatch is a partial ExportSettings: omitted fields take the
+// defaults. SnapshotVirtualSystem is raw so that an explicit null (clear)
+// and an omitted field (keep the default) can be told apart.
+type ExportSettingsPatch struct {
+	CopyVmStorage              *bool           `json:"copyVmStorage"`
+	CopyVmRuntimeInformation   *bool           `json:"copyVmRuntimeInformation"`
+	CopySnapshotConfiguration  *string         `json:"copySnapshotConfiguration"`
+	SnapshotVirtualSystem      json.RawMessage `json:"snapshotVirtualSystem"`
+	CreateVmExportSubdirectory *bool           `json:"createVmExportSubdirectory"`
+	CaptureLiveState           *string         `json:"captureLiveState"`
+}
+
+// ExportRequest is the body of POST /v1/vms/{vm}/exports.
+type ExportRequest struct {
+	Directory *string              `json:"directory"`
+	Settings  *ExportSettingsPatch `json:"settings"`
+}
+
+// Job is a job of the registry.
+type Job struct {
+	ID              string     `json:"id"`
+	Kind            string     `json:"kind"`
+	State           string     `json:"state"`
+	PercentComplete int        `json:"percentComplete"`
+	Phase           string     `json:"phase"`
+	VM              VMRef      `json:"vm"`
+	Directory       string     `json:"directory"`
+	Settings        any        `json:"settings"`
+	WMIJob          *string    `json:"wmiJob"`
+	Warnings        []string   `json:"warnings"`
+	CreatedAt       time.Time  `json:"createdAt"`
+	StartedAt       *time.Time `json:"startedAt"`
+	FinishedAt      *time.Time `json:"finishedAt"`
+	Error           *Problem   `json:"error"`
+}
+
+// Problem is an RFC 9457 problem details object. Extensions are written
+// as top-level members next to the standard ones.
+type Problem struct {
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Status     int            `json:"status"`
+	Detail     string         `json:"detail,omitempty"`
+	Instance   string         `json:"instance,omitempty"`
+	Errors     []FieldError   `json:"errors,omitempty"`
+	Extensions map[string]any `json:"-"`
+}
+
+// FieldError names one invalid input field.
+type FieldError struct {
+	Field   string   `json:"field"`
+	Reason  string   `json:"reason"`
+	Allowed []string `json:"allowed,omitempty"`
+}
+
+// MarshalJSON flattens Extensions into the object.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extensions) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	for k, v := range p.Extensions {
+		m[k] = v
+	}
+	var std map[string]any
+	if err := json.Unmarshal(b, &std); err != nil {
+		return nil, err
+	}
+	for k, v := range std { // standard members win over extensions
+		m[k] = v
+	}
+	return json.Marshal(m)
+}

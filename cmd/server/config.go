@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the server's configuration. Every key can be set in a YAML
+// file (--config) and, for the top-level ones, by a flag of the same name;
+// flags win over the file, the file wins over the defaults.
+type Config struct {
+	Listen    string `yaml:"listen"`
+	Backend   string `yaml:"backend"` // auto | sim | hyperv
+	DataDir   string `yaml:"data-dir"`
+	LogLevel  string `yaml:"log-level"`  // debug | info | warn | error
+	LogFormat string `yaml:"log-format"` // console | json
+
+	Jobs JobsConfig `yaml:"jobs"`
+	Sim  SimConfig  `yaml:"sim"`
+	// PollInterval is how often running Hyper-V jobs are re-read.
+	PollInterval time.Duration `yaml:"poll-interval"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
+}
+
+// JobsConfig sizes the job registry.
+type JobsConfig struct {
+	Workers   int `yaml:"workers"`
+	MaxQueued int `yaml:"max-queued"`
+	Retain    int `yaml:"retain"`
+}
+
+// SimConfig tunes the simulated Hyper-V host (backend sim).
+type SimConfig struct {
+	HostName string `yaml:"host-name"`
+	// CopyBytesPerSecond throttles the simulator's copy engine so that
+	// progress is visible in a demo; 0 = unlimited.
+	CopyBytesPerSecond int64 `yaml:"copy-bytes-per-second"`
+	// ExportDirectoryMustExist: see sim.Options.
+	ExportDirectoryMustExist bool `yaml:"export-directory-must-exist"`
+}
+
+func defaultConfig() Config {
+	dataDir := "hvport-data"
+	if runtime.GOOS == "windows" {
+		dataDir = filepath.Join(os.Getenv("ProgramData"), "hvport")
+	}
+	return Config{
+		Listen: "127.0.0.1:8080", Backend: "auto", DataDir: dataDir, LogLevel: "info", LogFormat: "console",
+		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000},
+		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 32 << 20},
+		PollInterval:    250 * time.Millisecond,
+		ShutdownTimeout: 20 * time.Second,
+	}
+}
+
+// loadConfig parses args: defaults, then the YAML file named by --config,
+// then the flags that were given.
+func loadConfig(args []string, stderr io.Writer) (Config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configFile = fs.String("config", "", "YAML configuration file (keys as in configs/hvport.yaml)")
+		listen     = fs.String("listen", cfg.Listen, "address to listen on")
+		backend    = fs.String("backend", cfg.Backend, "auto (Hyper-V on Windows, simulator elsewhere), sim or hyperv")
+		dataDir    = fs.String("data-dir", cfg.DataDir, "data directory (the simulated host lives here)")
+		logLevel   = fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
+	)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *configFile != "" {
+		if err := readConfigFile(*configFile, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			cfg.Listen = *listen
+		case "backend":
+			cfg.Backend = *backend
+		case "data-dir":
+			cfg.DataDir = *dataDir
+		case "log-level":
+			cfg.LogLevel = *logLevel
+		}
+	})
+	return cfg, cfg.validate()
+}
+
+func readConfigFile(path string, cfg *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true) // a misspelled key is an error, not a silent default
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	var bad []string
+	switch c.Backend {
+	case "auto", "sim", "hyperv":
+	default:
+		bad = append(bad, fmt.Sprintf("backend %q: want auto, sim or hyperv", c.Backend))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad = append(bad, fmt.Sprintf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "console", "json":
+	default:
+		bad = append(bad, fmt.Sprintf("log-format %q: want console or json", c.LogFormat))
+	}
+	if c.DataDir == "" {
+		bad = append(bad, "data-dir must not be empty")
+	}
+	if c.Jobs.Workers < 1 {
+		bad = append(bad, "jobs.workers must be at least 1")
+	}
+	if len(bad) > 0 {
+		return errors.New("config: " + strings.Join(bad, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+)
+
+// maxBodyBytes bounds request bodies; settings objects are small.
+const maxBodyBytes = 1 << 20
+
+// handlerFunc is what every endpoint is: it returns a value to write as
+// JSON (with status 200 unless it is a *created/*accepted) or an error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// accepted is a 202 response with a Location header.
+type accepted struct {
+	location string
+	body     any
+}
+
+// raw is a non-JSON response (the OpenAPI document).
+type raw struct {
+	contentType string
+	body        []byte
+}
+
+// adapter turns handlerFuncs into http.Handlers: it is the one place that
+// writes JSON bodies and problem responses, and logs failures.
+type adapter struct{ log *zap.Logger }
+
+func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(w, r)
+		if err != nil {
+			a.problem(w, r, err)
+			return
+		}
+		switch x := v.(type) {
+		case accepted:
+			w.Header().Set("Location", x.location)
+			writeJSON(w, http.StatusAccepted, x.body)
+		case raw:
+			w.Header().Set("Content-Type", x.contentType)
+			w.WriteHeader(http.StatusOK)
+			w.Write(x.body)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
+	}
+}
+
+// problem writes err as application/problem+json and logs it: 4xx at
+// debug, 5xx at error with the internal cause.
+func (a adapter) problem(w http.ResponseWriter, r *http.Request, err error) {
+	p := ProblemOf(err)
+	p.Instance = r.URL.Path
+	fields := []zap.Field{zap.String("request_id", middleware.GetReqID(r.Context())), zap.String("method", r.Method),
+		zap.String("path", r.URL.Path), zap.Int("status", p.Status), zap.Error(err)}
+	if p.Status >= 500 {
+		a.log.Error("request failed", fields...)
+	} else {
+		a.log.Debug("request refused", fields...)
+	}
+	b, merr := json.Marshal(p)
+	if merr != nil {
+		b = []byte(`{"type":"` + ProblemTypeBase + `internal","title":"Internal error","status":500}`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	w.Write(append(b, '\n'))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"type":"`+ProblemTypeBase+`internal","title":"Internal error","status":500}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// decodeJSON reads a JSON request body into v strictly: JSON content type,
+// size limit, no unknown fields, one value only. Errors name the field.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errs.E(errs.UnsupportedMedia, "the request body must be application/json, not %q", ct)
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return errs.E(errs.BadRequest, "the request body must hold exactly one JSON value")
+		}
+		return nil
+	}
+	var (
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return errs.E(errs.BadRequest, "the request body is empty; a JSON object is required")
+	case errors.As(err, &tooBig):
+		return errs.E(errs.TooLarge, "the request body is larger than %d bytes", maxBodyBytes)
+	case errors.As(err, &syntax):
+		return errs.E(errs.BadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.E(errs.BadRequest, "malformed JSON: the body ends too early")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return errs.Field(field, fmt.Sprintf("must be %s, not a JSON %s", jsonTypeName(typeErr.Type.String()), typeErr.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &errs.Error{Kind: errs.BadRequest, Msg: "unknown field " + quote(name),
+			Fields: []errs.FieldError{{Field: name, Reason: "unknown field"}}}
+	}
+	return errs.Wrap(errs.BadRequest, err, "cannot read the request body")
+}
+
+// jsonTypeName renders a Go type as the JSON type a client would send.
+func jsonTypeName(goType string) string {
+	switch strings.TrimPrefix(goType, "*") {
+	case "bool":
+		return "a boolean"
+	case "string":
+		return "a string"
+	case "int", "int64", "uint8", "uint16", "uint32", "float64":
+		return "a number"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "an array"
+	}
+	return "an object"
+}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -1,0 +1,98 @@
+// Package handlers is the HTTP edge: the route table, one file per
+// resource, and one adapter (respond.go) that writes JSON and RFC 9457
+// problems. Handlers validate input, read through the driver and submit
+// long-running work to the job registry; they never run work on a
+// request's context.
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/jobs"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	Driver *hyperv.Driver
+	Jobs   *jobs.Registry
+	Logger *zap.Logger
+	// Backend names the transport ("sim" or "hyperv") for /v1/health.
+	Backend string
+}
+
+// NewRouter returns the service's HTTP handler: every route in one table.
+func NewRouter(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	a := adapter{log: d.Logger.Named("http")}
+	vms := vmsResource{d: d.Driver}
+	exports := exportsResource{d: d.Driver, jobs: d.Jobs, log: d.Logger.Named("exports")}
+	js := jobsResource{jobs: d.Jobs}
+	meta := metaResource{d: d.Driver, backend: d.Backend}
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestLog(d.Logger.Named("http")), recoverer(a))
+	r.NotFound(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return nil, errs.E(errs.NotFound, "no route for %s %s", r.Method, r.URL.Path)
+	}))
+	r.MethodNotAllowed(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return nil, &errs.Error{Kind: errs.BadRequest, Msg: "method " + r.Method + " is not allowed on " + r.URL.Path}
+	}))
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Get("/health", a.wrap(meta.health))
+		r.Get("/openapi.yaml", a.wrap(meta.openapi))
+
+		r.Get("/vms", a.wrap(vms.list))
+		r.Get("/vms/{vm}", a.wrap(vms.get))
+		r.Get("/vms/{vm}/export-settings", a.wrap(exports.defaults))
+		r.Post("/vms/{vm}/exports", a.wrap(exports.start))
+
+		r.Get("/jobs", a.wrap(js.list))
+		r.Get("/jobs/{id}", a.wrap(js.get))
+		r.Post("/jobs/{id}/cancel", a.wrap(js.cancel))
+	})
+	return r
+}
+
+// requestLog logs one line per request with its id, status and duration.
+func requestLog(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			start := time.Now()
+			next.ServeHTTP(ww, r)
+			log.Info("request", zap.String("request_id", middleware.GetReqID(r.Context())),
+				zap.String("method", r.Method), zap.String("path", r.URL.Path),
+				zap.Int("status", ww.Status()), zap.Int("bytes", ww.BytesWritten()),
+				zap.Duration("duration", time.Since(start)))
+		})
+	}
+}
+
+// recoverer turns a panic into a logged 500 problem instead of a dropped
+// connection.
+func recoverer(a adapter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					a.log.Error("panic in handler", zap.Any("panic", v), zap.Stack("stack"))
+					a.problem(w, r, errs.E(errs.Internal, "panic: %v", v))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}

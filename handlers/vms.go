@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/hyperv"
+)
+
+// vmsResource serves /v1/vms.
+type vmsResource struct{ d *hyperv.Driver }
+
+func (v vmsResource) list(w http.ResponseWriter, r *http.Request) (any, error) {
+	vms, err := v.d.ListVMs(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := api.List[api.VM]{Items: make([]api.VM, 0, len(vms))}
+	for _, vm := range vms {
+		out.Items = append(out.Items, toVM(vm))
+	}
+	return out, nil
+}
+
+func (v vmsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
+	vm, err := v.d.FindVM(r.Context(), chi.URLParam(r, "vm"))
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := v.d.Snapshots(r.Context(), vm)
+	if err != nil {
+		return nil, err
+	}
+	out := api.VMDetail{VM: toVM(vm), Snapshots: make([]api.Snapshot, 0, len(snaps))}
+	for _, s := range snaps {
+		as := api.Snapshot{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt}
+		if s.ParentID != "" {
+			p := s.ParentID
+			as.ParentID = &p
+		}
+		out.Snapshots = append(out.Snapshots, as)
+	}
+	return out, nil
+}
+
+func toVM(vm hyperv.VM) api.VM { return api.VM{ID: vm.ID, Name: vm.Name, State: vm.State} }

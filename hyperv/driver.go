@@ -1,0 +1,104 @@
+// Package hyperv is the Hyper-V driver: it lists VMs, reads Hyper-V's
+// default export settings and runs exports, speaking only WMI through the
+// wmi.Services seam. The same code runs on a real host (wmi/com) and on the
+// simulator (wmi/sim).
+//
+// The driver knows both WMI API generations: v2 (root\virtualization\v2,
+// Windows Server 2012 and later) and v1 (root\virtualization, 2008 R2 and
+// 2012). It picks the generation from the namespace it was given.
+package hyperv
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/wmi"
+)
+
+// APIVersion is the Hyper-V WMI generation the driver talks to.
+type APIVersion string
+
+const (
+	V1 APIVersion = "v1"
+	V2 APIVersion = "v2"
+)
+
+// Options configure a Driver.
+type Options struct {
+	// PollInterval is how often a running Hyper-V job is re-read. Default
+	// 250ms (Microsoft's samples poll every second, libvirt and os-win
+	// every 100ms).
+	PollInterval time.Duration
+	// CancelTimeout bounds how long a cancelled export waits for the
+	// Hyper-V job to stop after RequestStateChange(Kill). Default 2 minutes.
+	CancelTimeout time.Duration
+	Logger        *zap.Logger
+}
+
+// Driver drives one Hyper-V host through one WMI connection.
+type Driver struct {
+	svc  wmi.Services
+	api  APIVersion
+	opts Options
+	log  *zap.Logger
+
+	mu       sync.Mutex
+	vsmsPath string              // guarded by mu; the management service's path, once found
+	claims   map[string]struct{} // guarded by mu; export targets being written
+}
+
+// New returns a driver for the connection svc.
+func New(svc wmi.Services, opts Options) (*Driver, error) {
+	var api APIVersion
+	switch strings.ToLower(svc.Namespace()) {
+	case strings.ToLower(wmi.NamespaceV2):
+		api = V2
+	case strings.ToLower(wmi.NamespaceV1):
+		api = V1
+	default:
+		return nil, errs.E(errs.Internal, "namespace %q is not a Hyper-V namespace (want %s or %s)", svc.Namespace(), wmi.NamespaceV2, wmi.NamespaceV1)
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 250 * time.Millisecond
+	}
+	if opts.CancelTimeout <= 0 {
+		opts.CancelTimeout = 2 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	return &Driver{svc: svc, api: api, opts: opts, log: opts.Logger, claims: map[string]struct{}{}}, nil
+}
+
+// API reports which WMI generation the driver uses.
+func (d *Driver) API() APIVersion { return d.api }
+
+// Namespace is the WMI namespace the driver is connected to.
+func (d *Driver) Namespace() string { return d.svc.Namespace() }
+
+// managementService returns the path of Msvm_VirtualSystemManagementService,
+// the object every export and import method is called on.
+func (d *Driver) managementService(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	p := d.vsmsPath
+	d.mu.Unlock()
+	if p != "" {
+		return p, nil
+	}
+	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+wmi.ClassManagementService)
+	if err != nil {
+		return "", fromWMI("find the management service", err)
+	}
+	if len(objs) == 0 {
+		return "", errs.E(errs.Unavailable, "the Hyper-V management service (%s) was not found in %s; is the Hyper-V role installed and vmms running?", wmi.ClassManagementService, d.svc.Namespace())
+	}
+	d.mu.Lock()
+	d.vsmsPath = objs[0].Path
+	d.mu.Unlock()
+	return objs[0].Path, nil
+}
