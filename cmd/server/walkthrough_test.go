@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hvport/hvport/internal/apitest"
+)
+
+// startServer runs the real server (run) on a free port with a fresh data
+// directory and returns its base URL.
+func startServer(t *testing.T, extraConfig string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "hvport.yaml")
+	cfg := "log-level: warn\npoll-interval: 20ms\n" + extraConfig
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--config", cfgFile, "--listen", "127.0.0.1:0", "--backend", "sim", "--data-dir", filepath.Join(dir, "data")}, io.Discard, ready)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exited with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("server did not shut down within 20s")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start within 30s")
+	}
+	return ""
+}
+
+// walkthroughCommands returns the curl lines of the README's walkthrough.
+func walkthroughCommands(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- walkthrough:start -->")
+	end := strings.Index(s, "<!-- walkthrough:end -->")
+	if start < 0 || end < start {
+		t.Fatal("README.md has no walkthrough markers")
+	}
+	var cmds []string
+	for _, line := range strings.Split(s[start:end], "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "curl ") {
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+// curl is the subset of curl the README uses: -s, -X METHOD, -H 'k: v',
+// -d 'body', URL. Arguments may be single-quoted.
+type curl struct {
+	method, url, body string
+	header            http.Header
+}
+
+func parseCurl(t *testing.T, line string) curl {
+	t.Helper()
+	var args []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			inQuote, have = !inQuote, true
+		case r == ' ' && !inQuote:
+			if have {
+				args = append(args, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	c := curl{method: "GET", header: http.Header{}}
+	for i := 1; i < len(args); i++ {
+		switch args[i] {
+		case "-s":
+		case "-X":
+			i++
+			c.method = args[i]
+		case "-H":
+			i++
+			k, v, _ := strings.Cut(args[i], ":")
+			c.header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		case "-d":
+			i++
+			c.body = args[i]
+		default:
+			if strings.HasPrefix(args[i], "-") {
+				t.Fatalf("README curl uses option %s the test does not know", args[i])
+			}
+			c.url = args[i]
+		}
+	}
+	return c
+}
+
+// TestREADMEWalkthrough runs the README's curl commands against a started
+// server, so the README cannot rot.
+func TestREADMEWalkthrough(t *testing.T) {
+	base := startServer(t, "sim:\n  copy-bytes-per-second: 4194304\n")
+	exports := t.TempDir()
+	client := &http.Client{Timeout: 10 * time.Second}
+	var job, lastCreated string
+	send := func(c curl) (int, []byte) {
+		req, err := http.NewRequest(c.method, c.url, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = c.header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if err := apitest.Check(req, []byte(c.body), resp.StatusCode, resp.Header, body); err != nil {
+			t.Errorf("%s %s: response does not match api/openapi.yaml: %v", c.method, c.url, err)
+		}
+		return resp.StatusCode, body
+	}
+	jobState := func(id string) (string, int) {
+		_, body := send(curl{method: "GET", url: base + "/v1/jobs/" + id, header: http.Header{}})
+		var j struct {
+			State           string `json:"state"`
+			PercentComplete int    `json:"percentComplete"`
+		}
+		json.Unmarshal(body, &j)
+		return j.State, j.PercentComplete
+	}
+	cmds := walkthroughCommands(t)
+	if len(cmds) < 7 {
+		t.Fatalf("README walkthrough has %d curl commands, want the 8 steps", len(cmds))
+	}
+	for _, line := range cmds {
+		line = strings.ReplaceAll(line, "http://127.0.0.1:8080", base)
+		line = strings.ReplaceAll(line, "/tmp/hvport-exports", filepath.ToSlash(exports))
+		line = strings.ReplaceAll(line, "$JOB", job)
+		c := parseCurl(t, line)
+		status, body := send(c)
+		switch {
+		case strings.HasSuffix(c.url, "/exports"):
+			var j struct{ ID, State string }
+			if err := json.Unmarshal(body, &j); status != 202 || err != nil || j.State != "queued" {
+				t.Fatalf("%s → %d %s", line, status, body)
+			}
+			job, lastCreated = j.ID, j.ID
+		case strings.HasSuffix(c.url, "/cancel"):
+			if status != 200 {
+				t.Fatalf("%s → %d %s", line, status, body)
+			}
+			if st := waitFinal(t, jobState, job); st != "cancelled" {
+				t.Fatalf("cancelled job ended %s", st)
+			}
+			if _, err := os.Stat(filepath.Join(exports, "db-01", "db-01")); !os.IsNotExist(err) {
+				t.Errorf("cancelled export left output behind")
+			}
+			// Cancelling a finished job answers 409, as the README says.
+			if status, _ := send(c); status != 409 {
+				t.Errorf("second cancel → %d, want 409", status)
+			}
+		case strings.Contains(c.url, "/v1/jobs/"+lastCreated) && c.method == "GET":
+			if status != 200 {
+				t.Fatalf("%s → %d %s", line, status, body)
+			}
+			if st := waitFinal(t, jobState, job); st != "completed" {
+				t.Fatalf("export job ended %s", st)
+			}
+			if _, err := os.Stat(filepath.Join(exports, "web-01", "Virtual Machines")); err != nil {
+				t.Fatalf("the export layout is missing: %v", err)
+			}
+		default:
+			if status != 200 {
+				t.Fatalf("%s → %d %s", line, status, body)
+			}
+			if bytes.Contains(body, []byte(`"items"`)) && strings.HasSuffix(c.url, "/v1/vms") &&
+				!bytes.Contains(body, []byte(`"web-01"`)) {
+				t.Fatalf("the demo VMs are missing: %s", body)
+			}
+		}
+	}
+}
+
+func waitFinal(t *testing.T, state func(string) (string, int), id string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, _ := state(id); st == "completed" || st == "failed" || st == "cancelled" {
+			return st
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("job %s did not finish within 60s", id)
+	return ""
+}
+
+func TestConfigFlagsWinOverFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.yaml")
+	os.WriteFile(f, []byte("listen: 127.0.0.1:9999\nlog-level: debug\njobs:\n  workers: 3\n"), 0o644)
+	cfg, err := loadConfig([]string{"--config", f, "--listen", "127.0.0.1:7000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:7000" || cfg.LogLevel != "debug" || cfg.Jobs.Workers != 3 || cfg.Backend != "auto" {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+	os.WriteFile(f, []byte("listn: x\n"), 0o644)
+	if _, err := loadConfig([]string{"--config", f}, io.Discard); err == nil || !strings.Contains(err.Error(), "listn") {
+		t.Fatalf("misspelled key accepted: %v", err)
+	}
+	if _, err := loadConfig([]string{"--backend", "vmware"}, io.Discard); err == nil || !strings.Contains(err.Error(), "auto, sim or hyperv") {
+		t.Fatalf("bad backend: %v", err)
+	}
+}
+
+func TestShippedConfigLoads(t *testing.T) {
+	cfg, err := loadConfig([]string{"--config", "../../configs/hvport.yaml"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def := defaultConfig(); fmt.Sprint(cfg) != fmt.Sprint(def) {
+		t.Errorf("configs/hvport.yaml does not match the defaults it documents:\n file %+v\n code %+v", cfg, def)
+	}
+}

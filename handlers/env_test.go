@@ -1,0 +1,168 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/handlers"
+	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/apitest"
+	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/wmi"
+	"github.com/hvport/hvport/wmi/sim"
+)
+
+// env is one running service: router, registry, driver, simulated host.
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	client  *http.Client
+	host    *sim.Host
+	dataDir string
+}
+
+type envOptions struct {
+	seed      *sim.Seed
+	copyRate  int64 // bytes/s; 0 = unlimited
+	workers   int
+	maxQueued int
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	log := zaptest.NewLogger(t)
+	dataDir := t.TempDir()
+	host, err := sim.New(sim.Options{DataDir: dataDir, Seed: o.seed, CopyBytesPerSecond: o.copyRate, Logger: log.Named("sim")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := host.Services(wmi.NamespaceV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := hyperv.New(svc, hyperv.Options{PollInterval: 10 * time.Millisecond, Logger: log.Named("hyperv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
+	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Jobs: reg, Logger: log, Backend: "sim"}))
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := reg.Shutdown(ctx); err != nil {
+			t.Errorf("registry shutdown: %v", err)
+		}
+		if err := host.Close(); err != nil {
+			t.Errorf("sim close: %v", err)
+		}
+	})
+	return &env{t: t, srv: srv, host: host, dataDir: dataDir,
+		client: &http.Client{Transport: apitest.Transport{T: t}, Timeout: 10 * time.Second}}
+}
+
+// do sends a request and returns the status and body; every response is
+// checked against api/openapi.yaml by the client's transport.
+func (e *env) do(method, path, contentType, body string) (int, http.Header, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func (e *env) getJSON(path string, want int, v any) {
+	e.t.Helper()
+	status, _, body := e.do("GET", path, "", "")
+	if status != want {
+		e.t.Fatalf("GET %s = %d, want %d: %s", path, status, want, body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			e.t.Fatalf("GET %s: %v: %s", path, err, body)
+		}
+	}
+}
+
+func (e *env) postJSON(path, body string, want int, v any) http.Header {
+	e.t.Helper()
+	status, h, b := e.do("POST", path, "application/json", body)
+	if status != want {
+		e.t.Fatalf("POST %s %s = %d, want %d: %s", path, body, status, want, b)
+	}
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			e.t.Fatalf("POST %s: %v: %s", path, err, b)
+		}
+	}
+	return h
+}
+
+// startExport posts an export and returns the queued job.
+func (e *env) startExport(vm, body string) api.Job {
+	e.t.Helper()
+	var j api.Job
+	h := e.postJSON("/v1/vms/"+vm+"/exports", body, http.StatusAccepted, &j)
+	if loc := h.Get("Location"); loc != "/v1/jobs/"+j.ID {
+		e.t.Fatalf("Location = %q, want /v1/jobs/%s", loc, j.ID)
+	}
+	return j
+}
+
+// waitJob polls a job until it is finished and returns every snapshot
+// seen, the last one final.
+func (e *env) waitJob(id string) []api.Job {
+	e.t.Helper()
+	var seen []api.Job
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var j api.Job
+		e.getJSON("/v1/jobs/"+id, http.StatusOK, &j)
+		seen = append(seen, j)
+		switch j.State {
+		case "completed", "failed", "cancelled":
+			return seen
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("job %s still %s after 20s", id, j.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// problem decodes a problem+json body.
+func problem(t *testing.T, h http.Header, body []byte) map[string]any {
+	t.Helper()
+	if ct := h.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json: %s", ct, body)
+	}
+	var p map[string]any
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

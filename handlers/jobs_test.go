@@ -1,0 +1,163 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/wmi/sim"
+)
+
+func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
+	e := newEnv(t, envOptions{copyRate: 8 << 20})
+	dir := filepath.Join(t.TempDir(), "slow")
+	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	seen := e.waitJob(j.ID)
+	last, intermediate := 0, false
+	for _, s := range seen {
+		if s.PercentComplete < last {
+			t.Fatalf("percentComplete went back from %d to %d", last, s.PercentComplete)
+		}
+		last = s.PercentComplete
+		if s.State == "running" && s.PercentComplete > 0 && s.PercentComplete < 100 {
+			intermediate = true
+		}
+		if s.State != "completed" && s.PercentComplete == 100 {
+			t.Fatalf("100%% reported before completion: %+v", s)
+		}
+	}
+	if !intermediate {
+		t.Errorf("never saw a running job between 0 and 100%% in %d polls", len(seen))
+	}
+	if f := seen[len(seen)-1]; f.State != "completed" || f.StartedAt == nil || f.FinishedAt == nil {
+		t.Fatalf("final = %+v", f)
+	}
+}
+
+func TestCancelMidCopyRemovesPartialOutput(t *testing.T) {
+	e := newEnv(t, envOptions{copyRate: 2 << 20})
+	dir := filepath.Join(t.TempDir(), "new", "export")
+	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	// Wait until files are really being copied.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var g api.Job
+		e.getJSON("/v1/jobs/"+j.ID, 200, &g)
+		if g.State == "running" && g.PercentComplete > 0 {
+			break
+		}
+		if time.Now().After(deadline) || g.State == "completed" {
+			t.Fatalf("never caught the export mid-copy: %+v", g)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var c api.Job
+	e.postJSON("/v1/jobs/"+j.ID+"/cancel", "", http.StatusOK, &c)
+	if c.State != "cancelling" && c.State != "cancelled" {
+		t.Fatalf("after cancel: %s", c.State)
+	}
+	seen := e.waitJob(j.ID)
+	f := seen[len(seen)-1]
+	if f.State != "cancelled" || f.Error == nil || f.Error.Type != "urn:hvport:problem:cancelled" {
+		t.Fatalf("final = %+v", f)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("partial export left behind at %s: %v", dir, tree(t, filepath.Dir(dir)))
+	}
+	if _, err := os.Stat(filepath.Dir(dir)); !os.IsNotExist(err) {
+		t.Errorf("the directory the export created (%s) was left behind", filepath.Dir(dir))
+	}
+	// Finished: cancelling again is a conflict.
+	status, h, body := e.do("POST", "/v1/jobs/"+j.ID+"/cancel", "", "")
+	if status != 409 || problem(t, h, body)["type"] != "urn:hvport:problem:conflict" {
+		t.Fatalf("cancel of a finished job: %d %s", status, body)
+	}
+	// And the VM is free for the next export.
+	j2 := e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, dir))
+	if s := e.waitJob(j2.ID); s[len(s)-1].State != "completed" {
+		t.Fatalf("next export: %+v", s[len(s)-1])
+	}
+}
+
+func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
+	e := newEnv(t, envOptions{copyRate: 8 << 20})
+	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", VM: "web-01", JobErrorCode: 32768,
+		JobErrorDescription: "There is not enough space on the disk.", AtPercent: 40, Count: 1})
+	dir := filepath.Join(t.TempDir(), "full")
+	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	seen := e.waitJob(j.ID)
+	f := seen[len(seen)-1]
+	if f.State != "failed" || f.Error == nil || f.Error.Type != "urn:hvport:problem:hyperv-failed" {
+		t.Fatalf("final = %+v", f)
+	}
+	if f.PercentComplete >= 100 {
+		t.Errorf("failed job at %d%%", f.PercentComplete)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("failed export left output: %v", tree(t, dir))
+	}
+	// The fault fired once; the next export succeeds.
+	j2 := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	if s := e.waitJob(j2.ID); s[len(s)-1].State != "completed" {
+		t.Fatalf("next export: %+v", s[len(s)-1])
+	}
+}
+
+func TestHyperVMethodErrorFailsJobWithKind(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", ReturnValue: 32775, Count: 1})
+	dir := filepath.Join(t.TempDir(), "x")
+	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	seen := e.waitJob(j.ID)
+	f := seen[len(seen)-1]
+	if f.State != "failed" || f.Error == nil || f.Error.Type != "urn:hvport:problem:invalid-state" {
+		t.Fatalf("final = %+v", f)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("the directory created for a refused export was left behind")
+	}
+}
+
+func TestJobListNewestFirstAndUnknownJob(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a := e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(t.TempDir(), "a")))
+	e.waitJob(a.ID)
+	b := e.startExport("db-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(t.TempDir(), "b")))
+	e.waitJob(b.ID)
+	var l api.List[api.Job]
+	e.getJSON("/v1/jobs", 200, &l)
+	if len(l.Items) != 2 || l.Items[0].ID != b.ID || l.Items[1].ID != a.ID {
+		t.Fatalf("list = %+v", l.Items)
+	}
+	for _, path := range []string{"/v1/jobs/nope"} {
+		status, h, body := e.do("GET", path, "", "")
+		if status != 404 || problem(t, h, body)["type"] != "urn:hvport:problem:not-found" {
+			t.Fatalf("GET %s = %d %s", path, status, body)
+		}
+	}
+	status, _, body := e.do("POST", "/v1/jobs/nope/cancel", "", "")
+	if status != 404 {
+		t.Fatalf("cancel unknown = %d %s", status, body)
+	}
+}
+
+func TestQueuedJobCanBeCancelledBeforeItStarts(t *testing.T) {
+	e := newEnv(t, envOptions{copyRate: 1 << 20, workers: 1})
+	first := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, filepath.Join(t.TempDir(), "first")))
+	secondDir := filepath.Join(t.TempDir(), "second")
+	second := e.startExport("db-01", fmt.Sprintf(`{"directory": %q}`, secondDir))
+	var c api.Job
+	e.postJSON("/v1/jobs/"+second.ID+"/cancel", "", 200, &c)
+	if c.State != "cancelled" || c.StartedAt != nil {
+		t.Fatalf("queued job after cancel = %+v", c)
+	}
+	e.postJSON("/v1/jobs/"+first.ID+"/cancel", "", 200, nil)
+	e.waitJob(first.ID)
+	if _, err := os.Stat(secondDir); !os.IsNotExist(err) {
+		t.Fatal("a job cancelled while queued wrote output")
+	}
+}
