@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -95,7 +97,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads a JSON request body into v strictly: JSON content type,
-// size limit, no unknown fields, one value only. Errors name the field.
+// size limit, one value only, and no field that v does not declare with
+// exactly that spelling (encoding/json alone would accept "copyVMStorage"
+// for copyVmStorage). Errors name the field.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -103,42 +107,119 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return errs.E(errs.UnsupportedMedia, "the request body must be application/json, not %q", ct)
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return errs.E(errs.BadRequest, "the request body must hold exactly one JSON value")
-		}
-		return nil
-	}
-	var (
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
-	)
-	switch {
-	case errors.Is(err, io.EOF):
-		return errs.E(errs.BadRequest, "the request body is empty; a JSON object is required")
-	case errors.As(err, &tooBig):
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
 		return errs.E(errs.TooLarge, "the request body is larger than %d bytes", maxBodyBytes)
-	case errors.As(err, &syntax):
-		return errs.E(errs.BadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.BadRequest, "malformed JSON: the body ends too early")
+	} else if err != nil {
+		return errs.Wrap(errs.BadRequest, err, "cannot read the request body")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errs.E(errs.BadRequest, "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return errs.E(errs.BadRequest, "malformed JSON at byte %d: %v", syntax.Offset, err)
+		}
+		return errs.E(errs.BadRequest, "malformed JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errs.E(errs.BadRequest, "the request body must hold exactly one JSON value")
+	}
+	if unknown := unknownFields(generic, reflect.TypeOf(v), ""); len(unknown) > 0 {
+		e := &errs.Error{Kind: errs.BadRequest, Msg: "unknown field " + quote(unknown[0].Field)}
+		if len(unknown) > 1 {
+			e.Msg = fmt.Sprintf("%d unknown fields", len(unknown))
+		}
+		e.Fields = unknown
+		return e
+	}
+	err = json.Unmarshal(data, v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
 			field = "(body)"
 		}
 		return errs.Field(field, fmt.Sprintf("must be %s, not a JSON %s", jsonTypeName(typeErr.Type.String()), typeErr.Value))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &errs.Error{Kind: errs.BadRequest, Msg: "unknown field " + quote(name),
-			Fields: []errs.FieldError{{Field: name, Reason: "unknown field"}}}
 	}
 	return errs.Wrap(errs.BadRequest, err, "cannot read the request body")
+}
+
+// unknownFields walks a decoded JSON value next to the Go type it will be
+// decoded into and lists the object keys the type does not declare,
+// compared case-sensitively, with their JSON paths.
+func unknownFields(v any, t reflect.Type, path string) []errs.FieldError {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeOf(json.RawMessage{}) {
+		return nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return nil // a type error, reported by the real decode
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+		var out []errs.FieldError
+		for _, k := range sortedKeys(x) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				reason := "unknown field"
+				for name := range fields {
+					if strings.EqualFold(name, k) {
+						reason = "unknown field; did you mean " + quote(name) + "? (names are case-sensitive)"
+					}
+				}
+				out = append(out, errs.FieldError{Field: p, Reason: reason})
+				continue
+			}
+			out = append(out, unknownFields(x[k], ft, p)...)
+		}
+		return out
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return nil
+		}
+		var out []errs.FieldError
+		for i, e := range x {
+			out = append(out, unknownFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return out
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
 
 // jsonTypeName renders a Go type as the JSON type a client would send.

@@ -77,11 +77,13 @@ func TestAmbiguousNameIs409WithCandidates(t *testing.T) {
 	twin.ID = "6C2A5C0F-9E2B-4D7A-8F7E-6B6E7E0C1D01"
 	twin.Name = "web-01"
 	twin.Checkpoints = nil
+	twin.NetworkAdapters = nil
+	twin.Disks = append([]sim.SeedDisk(nil), twin.Disks...)
 	for i := range twin.Disks {
 		twin.Disks[i].File = "twin-" + twin.Disks[i].File
 	}
 	seed.VMs = append(seed.VMs, twin)
-	e := newEnv(t, envOptions{seed: &seed})
+	e := newEnv(t, envOptions{seed: seed})
 
 	status, h, body := e.do("GET", "/v1/vms/web-01/export-settings", "", "")
 	if status != http.StatusConflict {
