@@ -88,6 +88,9 @@ func convertScalar(t CIMType, v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("want an embedded object, got %T", v)
 		}
+		if o == nil { // a typed nil is NULL too
+			return nil, nil
+		}
 		return o, nil
 	case CIMReal32, CIMReal64:
 		var f float64
@@ -118,6 +121,9 @@ func convertScalar(t CIMType, v any) (any, error) {
 }
 
 func convertInt(t CIMType, v any) (any, error) {
+	if u, ok := v.(uint); ok { // may exceed MaxInt64, like uint64
+		v = uint64(u)
+	}
 	if u, ok := v.(uint64); ok && u > math.MaxInt64 {
 		if t == CIMUint64 {
 			return u, nil

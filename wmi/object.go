@@ -2,6 +2,7 @@ package wmi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -196,11 +197,11 @@ func (o *Object) Clone() *Object {
 		return nil
 	}
 	c := *o
-	c.Derivation = append([]string(nil), o.Derivation...)
-	c.Props = make([]Property, len(o.Props))
-	for i, p := range o.Props {
-		p.Value = cloneValue(p.Value)
-		c.Props[i] = p
+	c.Derivation = slices.Clone(o.Derivation)
+	// slices.Clone keeps nil apart from empty: an empty array is not NULL.
+	c.Props = slices.Clone(o.Props)
+	for i := range c.Props {
+		c.Props[i].Value = cloneValue(c.Props[i].Value)
 	}
 	return &c
 }
@@ -210,35 +211,38 @@ func cloneValue(v any) any {
 	case *Object:
 		return x.Clone()
 	case []*Object:
+		if x == nil {
+			return x
+		}
 		out := make([]*Object, len(x))
 		for i, e := range x {
 			out[i] = e.Clone()
 		}
 		return out
 	case []string:
-		return append([]string(nil), x...)
+		return slices.Clone(x)
 	case []bool:
-		return append([]bool(nil), x...)
+		return slices.Clone(x)
 	case []int8:
-		return append([]int8(nil), x...)
+		return slices.Clone(x)
 	case []uint8:
-		return append([]uint8(nil), x...)
+		return slices.Clone(x)
 	case []int16:
-		return append([]int16(nil), x...)
+		return slices.Clone(x)
 	case []uint16:
-		return append([]uint16(nil), x...)
+		return slices.Clone(x)
 	case []int32:
-		return append([]int32(nil), x...)
+		return slices.Clone(x)
 	case []uint32:
-		return append([]uint32(nil), x...)
+		return slices.Clone(x)
 	case []int64:
-		return append([]int64(nil), x...)
+		return slices.Clone(x)
 	case []uint64:
-		return append([]uint64(nil), x...)
+		return slices.Clone(x)
 	case []float32:
-		return append([]float32(nil), x...)
+		return slices.Clone(x)
 	case []float64:
-		return append([]float64(nil), x...)
+		return slices.Clone(x)
 	}
 	return v
 }

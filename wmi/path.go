@@ -2,7 +2,9 @@ package wmi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // ObjectPath is a parsed WMI object path:
@@ -16,6 +18,9 @@ type ObjectPath struct {
 	Namespace string
 	Class     string
 	Keys      []Key // in path order; empty for a class path
+	// Singleton marks the instance path of a singleton class, Class=@
+	// (no keys, yet not a class path).
+	Singleton bool
 }
 
 // Key is one key property of an object path.
@@ -36,6 +41,9 @@ func (p ObjectPath) Key(name string) string {
 
 // RelPath is the path without server and namespace (__RELPATH).
 func (p ObjectPath) RelPath() string {
+	if p.Singleton {
+		return p.Class + "=@"
+	}
 	if len(p.Keys) == 0 {
 		return p.Class
 	}
@@ -60,6 +68,9 @@ func (p ObjectPath) String() string {
 	if p.Server == "" && p.Namespace == "" {
 		return p.RelPath()
 	}
+	if p.Server == "" { // namespace-relative: root\cimv2:Class...
+		return p.Namespace + ":" + p.RelPath()
+	}
 	return `\\` + p.Server + `\` + p.Namespace + ":" + p.RelPath()
 }
 
@@ -82,31 +93,38 @@ func ParsePath(s string) (ObjectPath, error) {
 			return bad("no ':' after namespace")
 		}
 		p.Namespace, rest = strings.ReplaceAll(rest[:c], "/", `\`), rest[c+1:]
+		if p.Server == "" || p.Namespace == "" {
+			return bad("empty server or namespace")
+		}
 	} else if c := strings.IndexByte(rest, ':'); c >= 0 && !strings.ContainsAny(rest[:c], `."=`) {
+		if c == 0 {
+			return bad("empty namespace")
+		}
 		p.Namespace, rest = strings.ReplaceAll(rest[:c], "/", `\`), rest[c+1:]
 	}
 	dot := strings.IndexAny(rest, ".=")
 	if dot < 0 {
 		p.Class = rest
-		if p.Class == "" {
-			return bad("empty class")
+		if !validName(p.Class) {
+			return bad("invalid class name")
 		}
 		return p, nil
 	}
 	p.Class = rest[:dot]
-	if p.Class == "" {
-		return bad("empty class")
+	if !validName(p.Class) {
+		return bad("invalid class name")
 	}
 	if rest[dot] == '=' { // singleton: Class=@
 		if rest[dot+1:] != "@" {
 			return bad("want Class=@")
 		}
+		p.Singleton = true
 		return p, nil
 	}
 	rest = rest[dot+1:]
-	for rest != "" {
+	for {
 		eq := strings.IndexByte(rest, '=')
-		if eq <= 0 {
+		if eq < 0 || !validName(rest[:eq]) {
 			return bad("want Key=Value")
 		}
 		k := Key{Name: rest[:eq]}
@@ -150,24 +168,38 @@ func ParsePath(s string) (ObjectPath, error) {
 	return p, nil
 }
 
+// validName reports whether s can name a class or property: letters of any
+// script, digits and '_', not starting with a digit. Checking it keeps
+// arbitrary text ("not a path") from passing for a class path.
+func validName(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // SamePath reports whether two object paths name the same object: class
-// and key names compare case-insensitively, server and namespace are
-// ignored when either side leaves them out, key values compare exactly
-// except that GUID-like values compare case-insensitively.
+// and key names compare case-insensitively, the namespace is ignored when
+// either side leaves it out, the server is always ignored ("." and the host
+// name are the same machine), and key values compare case-insensitively,
+// as WMI compares string keys.
 func SamePath(a, b string) bool {
 	pa, err1 := ParsePath(a)
 	pb, err2 := ParsePath(b)
 	if err1 != nil || err2 != nil {
 		return a == b
 	}
-	if !strings.EqualFold(pa.Class, pb.Class) || len(pa.Keys) != len(pb.Keys) {
+	if !strings.EqualFold(pa.Class, pb.Class) || len(pa.Keys) != len(pb.Keys) || pa.Singleton != pb.Singleton {
 		return false
 	}
 	if pa.Namespace != "" && pb.Namespace != "" && !strings.EqualFold(pa.Namespace, pb.Namespace) {
 		return false
 	}
 	for _, k := range pa.Keys {
-		if !strings.EqualFold(pb.Key(k.Name), k.Value) {
+		i := slices.IndexFunc(pb.Keys, func(o Key) bool { return strings.EqualFold(o.Name, k.Name) })
+		if i < 0 || !strings.EqualFold(pb.Keys[i].Value, k.Value) {
 			return false
 		}
 	}
