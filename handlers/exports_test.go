@@ -208,6 +208,9 @@ func TestExportBadInput(t *testing.T) {
 		{"relative directory", "application/json", `{"directory": "exports/web"}`, 422, "invalid", "absolute"},
 		{"snapshot without one-snapshot mode", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"snapshotVirtualSystem": "x"}}`, abs), 422, "invalid", "settings.snapshotVirtualSystem"},
 		{"not JSON", "text/plain", `directory=/x`, 415, "unsupported-media-type", "application/json"},
+		{"array body", "application/json", `[]`, 422, "invalid", "(body)"},
+		{"case-mismatched settings field", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"copysnapshotconfiguration": "exportNoSnapshots"}}`, abs), 400, "bad-request", "did you mean"},
+		{"too large", "application/json", fmt.Sprintf(`{"directory": %q, "pad": "%s"}`, abs, strings.Repeat("x", 2<<20)), 413, "too-large", "larger than"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ func defaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:8080", Backend: "auto", DataDir: dataDir, LogLevel: "info", LogFormat: "console",
 		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000},
-		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 32 << 20},
+		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20},
 		PollInterval:    250 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
 	}
