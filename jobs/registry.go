@@ -91,14 +91,17 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 		r.mu.Unlock()
 		return Snapshot{}, errs.E(errs.TooManyRequests, "%d jobs are already queued; try again later", len(r.queue))
 	}
+	// The snapshot is taken before a worker can see the job, so the
+	// caller always gets it as queued.
+	queued := j.snapshot()
 	r.jobs[j.snap.ID] = j
 	r.order = append(r.order, j)
 	r.queue = append(r.queue, j)
 	r.pruneLocked()
 	r.mu.Unlock()
 	r.signal()
-	r.log.Info("job queued", zap.String("job_id", j.snap.ID), zap.String("kind", string(spec.Kind)), zap.String("vm", spec.VM.Name))
-	return j.snapshot(), nil
+	r.log.Info("job queued", zap.String("job_id", queued.ID), zap.String("kind", string(spec.Kind)), zap.String("vm", spec.VM.Name))
+	return queued, nil
 }
 
 // Get returns one job.

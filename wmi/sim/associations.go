@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"strings"
+
+	"github.com/hvport/hvport/wmi"
+)
+
+// The associations the simulator answers ASSOCIATORS OF queries with, by
+// association class and roles as in the [v2 docs] pages and the
+// samples in hyperv-wmi-facts.md §2.2/§2.4:
+//
+//	Msvm_SettingsDefineState         ManagedElement=VM        SettingData=VM's VSSD
+//	Msvm_ElementSettingData          ManagedElement=VM        SettingData=VM's VSSD
+//	                                 ManagedElement=VMMS      SettingData=VMMS settings
+//	Msvm_SnapshotOfVirtualSystem     Antecedent=VM            Dependent=snapshot VSSD
+//	Msvm_MostCurrentSnapshotInBranch Antecedent=VM            Dependent=VM's newest snapshot VSSD
+//	Msvm_VirtualSystemSettingDataComponent
+//	                                 GroupComponent=VSSD      PartComponent=its disk and port settings
+//	Msvm_SystemExportSettingData     ManagedElement=VM        SettingData=export setting data
+//	Msvm_HostedService               Antecedent=host          Dependent=VMMS
+//	Msvm_AffectedJobElement          AffectedElement=VM       AffectingElement=job
+//
+// So ASSOCIATORS OF {VM} WHERE ResultClass = Msvm_VirtualSystemSettingData
+// returns the VM's settings and every snapshot's, as on a real host.
+// ResultClass and AssocClass match a class or any class derived from it;
+// a ResultClass the simulator does not know gives no results.
+
+// link is one instance of an association class.
+type link struct {
+	assoc            *classDef
+	leftRole, left   string // object paths
+	rightRole, right string
+}
+
+func (h *Host) linksLocked() []link {
+	var out []link
+	add := func(assoc *classDef, leftRole, left, rightRole, right string) {
+		out = append(out, link{assoc, leftRole, left, rightRole, right})
+	}
+	for _, vm := range h.vms {
+		c := vm.config
+		system, settings := h.vmSystemPath(c.ID), h.systemSettingPath(c.ID)
+		add(assocSettingsDefineState, "ManagedElement", system, "SettingData", settings)
+		add(assocElementSettingData, "ManagedElement", system, "SettingData", settings)
+		for _, s := range vm.snapshots {
+			add(assocSnapshotOfSystem, "Antecedent", system, "Dependent", h.systemSettingPath(s.ID))
+		}
+		if c.Parent != "" {
+			add(assocMostCurrentSnapshot, "Antecedent", system, "Dependent", h.systemSettingPath(c.Parent))
+		}
+		add(assocSystemExportSettings, "ManagedElement", system, "SettingData",
+			h.path(wmi.ClassExportSettingData, wmi.Key{Name: "InstanceID", Value: settingInstanceID(c.ID)}))
+		for _, cfg := range append([]*vmConfig{c}, vm.snapshots...) {
+			group := h.systemSettingPath(cfg.ID)
+			for _, o := range h.storageAllocationsOfLocked(cfg) {
+				add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
+			}
+			for _, o := range h.ethernetPortAllocationsOfLocked(cfg) {
+				add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
+			}
+		}
+	}
+	add(assocHostedService, "Antecedent", h.hostSystemPath(), "Dependent", h.managementServicePath())
+	add(assocElementSettingData, "ManagedElement", h.managementServicePath(), "SettingData", h.managementServiceSettingsPath())
+	for _, j := range h.jobs {
+		add(assocAffectedJobElement, "AffectedElement", h.vmSystemPath(j.vmID), "AffectingElement", h.jobPath(j.id))
+	}
+	return out
+}
+
+// associatorsLocked runs an ASSOCIATORS OF query.
+func (h *Host) associatorsLocked(q *associatorsQuery) ([]*wmi.Object, error) {
+	src, c, err := parseInstancePath("ExecQuery", q.source)
+	if err != nil {
+		return nil, err
+	}
+	source := h.findLocked(c, src)
+	if source == nil {
+		return nil, &wmi.Error{HResult: wmi.WBEMNotFound, Msg: "no such instance " + q.source}
+	}
+	objects := map[string]*wmi.Object{}
+	for _, o := range h.instancesLocked("CIM_ManagedElement") {
+		objects[pathKey(o.Path)] = o
+	}
+	out := []*wmi.Object{}
+	seen := map[string]bool{}
+	for _, l := range h.linksLocked() {
+		if q.assocClass != "" && !l.assoc.isA(q.assocClass) {
+			continue
+		}
+		for _, side := range [2][4]string{
+			{l.leftRole, l.left, l.rightRole, l.right},
+			{l.rightRole, l.right, l.leftRole, l.left},
+		} {
+			role, from, resultRole, to := side[0], side[1], side[2], side[3]
+			if !wmi.SamePath(from, source.Path) ||
+				(q.role != "" && !strings.EqualFold(q.role, role)) ||
+				(q.resultRole != "" && !strings.EqualFold(q.resultRole, resultRole)) {
+				continue
+			}
+			o := objects[pathKey(to)]
+			if o == nil || seen[o.Path] {
+				continue
+			}
+			if q.resultClass != "" {
+				rc := lookupClass(o.Class)
+				if rc == nil || !rc.isA(q.resultClass) {
+					continue
+				}
+			}
+			seen[o.Path] = true
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// pathKey normalizes an object path for lookups: relative, and
+// case-insensitive like the key comparison of wmi.SamePath.
+func pathKey(path string) string {
+	p, err := wmi.ParsePath(path)
+	if err != nil {
+		return strings.ToLower(path)
+	}
+	return strings.ToLower(p.RelPath())
+}

@@ -1,0 +1,185 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/wmi"
+)
+
+// Msvm_ConcreteJob (hyperv-wmi-facts.md §3.2, [v2 docs] msvm-concretejob):
+// an asynchronous method returns 4096 and the path of a job,
+// …:Msvm_ConcreteJob.InstanceID="<GUID>". The job moves 3 Starting →
+// 4 Running → 7 Completed, or ends in 10 Exception (a failure), or through
+// 6 Shutting Down in 8 Terminated or 9 Killed (RequestStateChange 4 or 5,
+// or the host closing).
+// A finished job disappears TimeBeforeRemoval (5 minutes) after it ends,
+// on the host's Clock; Get then fails with WBEMNotFound, as on a real host.
+// The instance and its methods are in concrete_job_methods.go.
+
+const (
+	// jobTimeBeforeRemoval is TimeBeforeRemoval's documented default.
+	jobTimeBeforeRemoval = 5 * time.Minute
+	// jobCancelledText is the ErrorDescription of a stopped job (with
+	// ErrorCode 32768). INFERRED: Windows' text for ERROR_CANCELLED.
+	jobCancelledText = "The operation was canceled by the user. (0x800704C7)"
+)
+
+// job is one Msvm_ConcreteJob.
+type job struct {
+	id          string
+	vmID        string
+	vmName      string
+	jobType     uint16
+	caption     string
+	description string
+
+	// Guarded by Host.mu.
+	state            uint16
+	percent          uint16
+	errorCode        uint16
+	errorDescription string
+	errorSummary     string
+	status           string
+	submitted        time.Time
+	started          time.Time
+	changed          time.Time
+	finished         time.Time
+	stopRequest      uint16 // 0, JobTerminated or JobKilled once a stop was asked for
+
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when the job's goroutine ends
+}
+
+// jobFailure is a job error with the ErrorCode to report.
+type jobFailure struct {
+	code        uint16
+	summary     string
+	description string
+}
+
+func (f *jobFailure) Error() string { return f.description }
+
+// jobWork is the body of a job. It must remove its partial output before
+// returning an error, and call Host.completeJob as its last step.
+type jobWork func(ctx context.Context, j *job) error
+
+// startJobLocked creates a job for vm and runs work in a goroutine.
+func (h *Host) startJobLocked(vm *virtualMachine, jobType uint16, caption, description string, work jobWork) *job {
+	now := h.now()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	j := &job{
+		id: newGUID(), vmID: vm.config.ID, vmName: vm.config.Name,
+		jobType: jobType, caption: caption, description: description,
+		state: wmi.JobStarting, status: "Job is starting",
+		submitted: now, changed: now, cancel: cancel, done: make(chan struct{}),
+	}
+	h.jobs = append(h.jobs, j)
+	h.jobsRunning.Add(1)
+	go h.runJob(ctx, j, work)
+	h.log.Info("job started", zap.String("job", j.id), zap.String("vm", j.vmName), zap.String("caption", caption))
+	return j
+}
+
+func (h *Host) runJob(ctx context.Context, j *job, work jobWork) {
+	defer h.jobsRunning.Done()
+	defer close(j.done)
+	defer j.cancel(nil)
+	h.mu.Lock()
+	if j.stopRequest == 0 {
+		now := h.now()
+		j.state, j.status, j.started, j.changed = wmi.JobRunning, "Job is running", now, now
+	}
+	h.mu.Unlock()
+	err := work(ctx, j)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if wmi.JobStateTerminal(j.state) {
+		return // completeJob ran
+	}
+	if err == nil {
+		err = errors.New("job ended without completing") // a bug in the job's work
+	}
+	now := h.now()
+	j.changed, j.finished = now, now
+	var f *jobFailure
+	switch {
+	case j.stopRequest != 0:
+		j.state = j.stopRequest
+		j.errorCode = uint16(wmi.ReturnFailed)
+		j.errorSummary = j.caption + " was canceled."
+		j.errorDescription = jobCancelledText
+		j.status = "Job was " + strings.ToLower(wmi.JobStateText(j.state))
+	case errors.As(err, &f):
+		j.state, j.errorCode = wmi.JobException, f.code
+		j.errorSummary, j.errorDescription = f.summary, f.description
+		j.status = "Job failed"
+	default:
+		j.state, j.errorCode = wmi.JobException, uint16(wmi.ReturnFailed)
+		j.errorSummary, j.errorDescription = j.caption+" failed.", err.Error()
+		j.status = "Job failed"
+	}
+	h.log.Info("job ended", zap.String("job", j.id), zap.Uint16("jobState", j.state),
+		zap.Uint16("errorCode", j.errorCode), zap.String("error", j.errorDescription))
+}
+
+// completeJob marks the job Completed unless a stop was requested, in which
+// case it returns the stop's cause and the work must undo its output. Doing
+// both under h.mu makes "finished" and "stopped" exclusive.
+func (h *Host) completeJob(ctx context.Context, j *job) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if j.stopRequest != 0 {
+		return context.Cause(ctx)
+	}
+	now := h.now()
+	j.state, j.percent, j.status, j.changed, j.finished = wmi.JobCompleted, 100, "Job completed successfully", now, now
+	h.log.Info("job completed", zap.String("job", j.id), zap.String("vm", j.vmName))
+	return nil
+}
+
+// setJobPercent records progress; PercentComplete never goes down and
+// stays below 100 until the job completes.
+func (h *Host) setJobPercent(j *job, pct int) {
+	if pct > 99 {
+		pct = 99
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if pct > int(j.percent) && !wmi.JobStateTerminal(j.state) {
+		j.percent = uint16(pct)
+	}
+}
+
+// stopJobLocked asks an unfinished job to stop and end in state end. Until
+// its work has stopped and cleaned up, the job is 6 Shutting Down ("moving
+// to a Completed, Terminated, or Killed state").
+func (h *Host) stopJobLocked(j *job, end uint16, cause error) {
+	if wmi.JobStateTerminal(j.state) || j.stopRequest != 0 {
+		return
+	}
+	j.stopRequest = end
+	j.state, j.status, j.changed = wmi.JobShuttingDown, "Job is shutting down", h.now()
+	j.cancel(cause)
+}
+
+// removeExpiredJobsLocked drops jobs that ended TimeBeforeRemoval ago.
+func (h *Host) removeExpiredJobsLocked() {
+	now := h.now()
+	kept := h.jobs[:0]
+	for _, j := range h.jobs {
+		if wmi.JobStateTerminal(j.state) && !now.Before(j.finished.Add(jobTimeBeforeRemoval)) {
+			h.log.Debug("job removed", zap.String("job", j.id))
+			continue
+		}
+		kept = append(kept, j)
+	}
+	for i := len(kept); i < len(h.jobs); i++ {
+		h.jobs[i] = nil
+	}
+	h.jobs = kept
+}

@@ -1,0 +1,191 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/wmi"
+)
+
+// The export job: it writes the plan (export_plan.go) with the copy engine,
+// reports PercentComplete as bytes copied / bytes to copy, and on any
+// failure or stop removes everything it created — and nothing else: it
+// never overwrites a file (a target .vmcx that exists already fails the job
+// at once with ErrorCode 32768 and "The file exists", touching nothing),
+// and it removes only folders it created itself.
+
+func (h *Host) exportWork(p *exportPlan) jobWork {
+	return func(ctx context.Context, j *job) error {
+		out := &createdPaths{}
+		err := h.writeExport(ctx, j, p, out)
+		if err != nil {
+			if rerr := out.remove(); rerr != nil {
+				h.log.Warn("removing partial export", zap.String("job", j.id), zap.Error(rerr))
+			}
+		}
+		return err
+	}
+}
+
+func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *createdPaths) error {
+	fail := func(format string, args ...any) error {
+		return &jobFailure{code: uint16(wmi.ReturnFailed),
+			summary:     fmt.Sprintf("Failed to export virtual machine '%s'.", p.vmName),
+			description: fmt.Sprintf("'%s' failed to export: ", p.vmName) + fmt.Sprintf(format, args...) + fmt.Sprintf(" (Virtual machine ID %s)", p.vmID)}
+	}
+	if p.mustExist {
+		if fi, err := os.Stat(p.exportDir); err != nil || !fi.IsDir() {
+			return fail("'%s': The system cannot find the path specified. (0x80070003)", p.exportDir)
+		}
+	}
+	if vmcx := filepath.Join(p.root, p.configRel); exists(vmcx) {
+		return fail("'%s': The file exists. (0x80070050)", vmcx)
+	}
+	var total int64
+	for _, c := range p.copies {
+		fi, err := os.Stat(c.src)
+		if err != nil {
+			return fail("cannot read '%s': %v", c.src, err)
+		}
+		total += fi.Size()
+	}
+	progress := &exportProgress{h: h, j: j, total: total, fault: p.fault}
+	if err := progress.check(0); err != nil {
+		return err
+	}
+	for _, d := range exportDirs {
+		if err := out.mkdirAll(filepath.Join(p.root, d)); err != nil {
+			return fail("cannot create folder: %v", err)
+		}
+	}
+	engine := newCopyEngine(h.clock, h.opts.CopyBytesPerSecond)
+	for _, c := range p.copies {
+		dst := filepath.Join(p.root, c.dst)
+		err := engine.copyFile(ctx, c.src, dst, out.addFile, progress.add)
+		var f *jobFailure
+		switch {
+		case err == nil:
+		case ctx.Err() != nil, errors.As(err, &f):
+			return err
+		default:
+			return fail("cannot copy '%s' to '%s': %v", c.src, dst, err)
+		}
+	}
+	for _, c := range p.configs {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		if err := writeNewFile(filepath.Join(p.root, c.rel), c.data, out.addFile); err != nil {
+			return fail("cannot write '%s': %v", c.rel, err)
+		}
+	}
+	for _, d := range append(exportDirs, ".") {
+		if err := syncDir(filepath.Join(p.root, d)); err != nil {
+			return fail("cannot flush '%s': %v", d, err)
+		}
+	}
+	if err := progress.check(100); err != nil {
+		return err
+	}
+	return h.completeJob(ctx, j)
+}
+
+// exportProgress turns copied bytes into PercentComplete and fires a job
+// fault rule when the copy reaches its AtPercent.
+type exportProgress struct {
+	h     *Host
+	j     *job
+	total int64
+	done  int64
+	fault *FaultRule
+}
+
+func (p *exportProgress) add(n int64) error {
+	p.done += n
+	pct := 100
+	if p.total > 0 {
+		pct = int(p.done * 100 / p.total)
+	}
+	p.h.setJobPercent(p.j, pct)
+	return p.check(pct)
+}
+
+func (p *exportProgress) check(pct int) error {
+	if p.fault == nil || pct < p.fault.AtPercent {
+		return nil
+	}
+	desc := p.fault.JobErrorDescription
+	if desc == "" {
+		desc = fmt.Sprintf("Simulated failure at %d%% (fault rule).", p.fault.AtPercent)
+	}
+	return &jobFailure{code: p.fault.JobErrorCode, summary: "Failed to export virtual machine.", description: desc}
+}
+
+// writeNewFile creates path (which must not exist) with data, fsynced.
+func writeNewFile(path string, data []byte, created func(string)) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	created(path)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// createdPaths records the files and folders a job created, so that a
+// failed or stopped job removes exactly those.
+type createdPaths struct {
+	files []string
+	dirs  []string // in creation order, parents first
+}
+
+func (c *createdPaths) addFile(path string) { c.files = append(c.files, path) }
+
+// mkdirAll creates dir and its missing parents, recording each one made.
+func (c *createdPaths) mkdirAll(dir string) error {
+	var missing []string
+	for d := dir; !exists(d); d = filepath.Dir(d) {
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				continue // made by someone else meanwhile: not ours to remove
+			}
+			return err
+		}
+		c.dirs = append(c.dirs, missing[i])
+	}
+	return nil
+}
+
+// remove deletes the recorded files, then the recorded folders, newest
+// first. A folder that is not empty (someone else wrote into it) stays.
+func (c *createdPaths) remove() error {
+	var errs []error
+	for i := len(c.files) - 1; i >= 0; i-- {
+		if err := os.Remove(c.files[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for i := len(c.dirs) - 1; i >= 0; i-- {
+		os.Remove(c.dirs[i]) // fails, harmlessly, if not empty
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,142 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/wmi"
+)
+
+// Host is one simulated Hyper-V host: its WMI provider (root\virtualization\v2)
+// and the files under its DataDir.
+type Host struct {
+	opts    Options
+	name    string
+	dataDir string // absolute
+	clock   Clock
+	log     *zap.Logger
+
+	mu       sync.Mutex // guards everything below
+	closed   bool
+	settings hostSettings
+	switches []*virtualSwitch
+	vms      []*virtualMachine
+	jobs     []*job // in submission order; finished ones until removal
+	faults   []*faultState
+
+	jobsRunning sync.WaitGroup // one per job goroutine
+}
+
+// New opens the simulated host in opts.DataDir, creating it from
+// opts.Seed (DemoSeed when nil) if the folder holds no host yet.
+func New(opts Options) (*Host, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	h := &Host{
+		opts: opts, name: opts.HostName, dataDir: dataDir, clock: opts.Clock,
+		log: opts.Logger.Named("wmisim").With(zap.String("host", opts.HostName)),
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	found, err := h.hostExists()
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	if found {
+		if err := h.loadHostState(); err != nil {
+			return nil, fmt.Errorf("sim: loading host from %s: %w", dataDir, err)
+		}
+		h.log.Info("loaded simulated host", zap.String("dataDir", dataDir), zap.Int("vms", len(h.vms)))
+		return h, nil
+	}
+	seed := opts.Seed
+	if seed == nil {
+		seed = DemoSeed()
+	}
+	if err := h.createFromSeed(seed); err != nil {
+		return nil, fmt.Errorf("sim: creating host in %s: %w", dataDir, err)
+	}
+	h.log.Info("created simulated host from seed", zap.String("dataDir", dataDir), zap.Int("vms", len(h.vms)))
+	return h, nil
+}
+
+// Services connects to a namespace of the host. Only root\virtualization\v2
+// exists: the simulator models Windows Server 2016 and later, where the v1
+// namespace is gone (hyperv-wmi-facts.md §1.1).
+func (h *Host) Services(namespace string) (wmi.Services, error) {
+	if !strings.EqualFold(strings.ReplaceAll(namespace, "/", `\`), wmi.NamespaceV2) {
+		return nil, &wmi.Error{Op: "Connect", Path: namespace, HResult: wmi.WBEMInvalidNamespace,
+			Msg: "the simulator serves only " + wmi.NamespaceV2}
+	}
+	return &services{h: h}, nil
+}
+
+// Close stops the host: running jobs are killed (their partial output
+// removed, JobState 9), their goroutines waited for, and host.json written.
+// Calls on the host's Services fail afterwards. Close is idempotent.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	for _, j := range h.jobs {
+		h.stopJobLocked(j, wmi.JobKilled, errHostClosed)
+	}
+	h.mu.Unlock()
+	h.jobsRunning.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.saveHostState(); err != nil {
+		return fmt.Errorf("sim: saving host state: %w", err)
+	}
+	h.log.Info("closed simulated host")
+	return nil
+}
+
+var errHostClosed = errors.New("the simulated host is shutting down")
+
+// DataDir is the absolute path of the host's data folder.
+func (h *Host) DataDir() string { return h.dataDir }
+
+// Name is the host name (__SERVER).
+func (h *Host) Name() string { return h.name }
+
+// methodDelay waits the configured delay for a method (Options.MethodDelay).
+func (h *Host) methodDelay(ctx context.Context, method string) error {
+	d, ok := h.opts.MethodDelay[method]
+	if !ok {
+		for name, v := range h.opts.MethodDelay {
+			if strings.EqualFold(name, method) {
+				d, ok = v, true
+			}
+		}
+	}
+	if !ok || d <= 0 {
+		return nil
+	}
+	return sleep(ctx, h.clock, d)
+}
+
+// path formats a full object path on this host in root\virtualization\v2.
+func (h *Host) path(class string, keys ...wmi.Key) string {
+	return wmi.ObjectPath{Server: h.name, Namespace: wmi.NamespaceV2, Class: class, Keys: keys}.String()
+}
+
+func (h *Host) now() time.Time { return h.clock.Now() }

@@ -1,0 +1,81 @@
+package sim
+
+import "github.com/hvport/hvport/wmi"
+
+// Msvm_VirtualEthernetSwitch ([v2 docs] msvm-virtualethernetswitch): Name
+// is the switch GUID, ElementName its friendly name.
+//
+// Msvm_EthernetPortAllocationSettingData ([v2 docs]
+// msvm-ethernetportallocationsettingdata): a network adapter's connection,
+// one per adapter of a VM's or snapshot's settings. HostResource holds the
+// switch's WMI path (hyperv-wmi-facts.md §2.4); a disconnected adapter has
+// EnabledState 3 and no HostResource. InstanceID
+// Microsoft:<VM or snapshot GUID>\<adapter GUID>\C and ElementName
+// "Dynamic Ethernet Switch Port" are INFERRED from memory of real hosts;
+// Parent names the adapter's Msvm_SyntheticEthernetPortSettingData, which
+// the simulator does not model.
+
+func (h *Host) switchPath(id string) string {
+	return h.path(wmi.ClassVirtualEthernetSwitch,
+		wmi.Key{Name: "CreationClassName", Value: wmi.ClassVirtualEthernetSwitch}, wmi.Key{Name: "Name", Value: id})
+}
+
+func (h *Host) switchesLocked() []*wmi.Object {
+	var out []*wmi.Object
+	for _, s := range h.switches {
+		out = append(out, h.newInstance(classVirtualEthernetSwitch, values{
+			"CreationClassName":  wmi.ClassVirtualEthernetSwitch,
+			"Name":               s.ID,
+			"ElementName":        s.Name,
+			"Caption":            "Virtual Switch",
+			"Description":        "Microsoft Virtual Switch",
+			"EnabledState":       wmi.EnabledEnabled,
+			"EnabledDefault":     uint16(2),
+			"HealthState":        uint16(5),
+			"OperationalStatus":  []uint16{2},
+			"StatusDescriptions": []string{"OK"},
+		}))
+	}
+	return out
+}
+
+func (h *Host) ethernetPortAllocationsLocked() []*wmi.Object {
+	var out []*wmi.Object
+	for _, vm := range h.vms {
+		out = append(out, h.ethernetPortAllocationsOfLocked(vm.config)...)
+		for _, s := range vm.snapshots {
+			out = append(out, h.ethernetPortAllocationsOfLocked(s)...)
+		}
+	}
+	return out
+}
+
+func (h *Host) ethernetPortAllocationsOfLocked(c *vmConfig) []*wmi.Object {
+	var out []*wmi.Object
+	for _, n := range c.NetworkAdapters {
+		v := values{
+			"InstanceID":            "Microsoft:" + c.ID + `\` + n.ID + `\C`,
+			"Caption":               "Ethernet Switch Port Settings",
+			"Description":           "Ethernet Switch Port Settings",
+			"ElementName":           "Dynamic Ethernet Switch Port",
+			"ResourceType":          uint16(33), // Ethernet Connection
+			"ResourceSubType":       "Microsoft:Hyper-V:Ethernet Connection",
+			"Parent":                h.path("Msvm_SyntheticEthernetPortSettingData", wmi.Key{Name: "InstanceID", Value: "Microsoft:" + c.ID + `\` + n.ID}),
+			"ConsumerVisibility":    uint16(3),
+			"AutomaticAllocation":   true,
+			"AutomaticDeallocation": true,
+			"Weight":                uint32(0),
+			"VirtualQuantityUnits":  "count",
+			"EnabledState":          wmi.EnabledDisabled,
+			"RequiredFeatures":      []string{},
+			"RequiredFeatureHints":  []string{},
+		}
+		if n.SwitchID != "" {
+			v["HostResource"] = []string{h.switchPath(n.SwitchID)}
+			v["EnabledState"] = wmi.EnabledEnabled
+			v["LastKnownSwitchName"] = n.SwitchName
+		}
+		out = append(out, h.newInstance(classEthernetPortAllocation, v))
+	}
+	return out
+}

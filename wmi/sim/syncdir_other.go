@@ -1,0 +1,15 @@
+//go:build !windows
+
+package sim
+
+import "os"
+
+// syncDir fsyncs a folder so that a rename or a new file in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
