@@ -235,9 +235,10 @@ func (r *Registry) next() *job {
 		if len(r.queue) > 0 {
 			j := r.queue[0]
 			r.queue = r.queue[1:]
+			more := len(r.queue) > 0
 			r.mu.Unlock()
-			if len(r.queue) > 0 {
-				r.signal()
+			if more {
+				r.signal() // another idle worker can take the next one
 			}
 			return j
 		}
