@@ -30,7 +30,26 @@ type VM struct {
 // VMDetail is a VM with what a user needs to fill in export settings.
 type VMDetail struct {
 	VM
-	Snapshots []Snapshot `json:"snapshots"`
+	Generation      *int             `json:"generation"`
+	Version         string           `json:"configurationVersion"`
+	Snapshots       []Snapshot       `json:"snapshots"`
+	Disks           []Disk           `json:"disks"`
+	NetworkAdapters []NetworkAdapter `json:"networkAdapters"`
+}
+
+// Disk is a VM's virtual hard disk.
+type Disk struct {
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	FileSize *int64 `json:"fileSize"`
+}
+
+// NetworkAdapter is a VM's connection to a virtual switch.
+type NetworkAdapter struct {
+	ID        string  `json:"id"`
+	Connected bool    `json:"connected"`
+	Switch    *string `json:"switch"`
+	SwitchID  *string `json:"switchId"`
 }
 
 // Snapshot is a VM checkpoint.

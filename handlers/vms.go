@@ -33,7 +33,29 @@ func (v vmsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := api.VMDetail{VM: toVM(vm), Snapshots: make([]api.Snapshot, 0, len(snaps))}
+	det, err := v.d.VMDetails(r.Context(), vm)
+	if err != nil {
+		return nil, err
+	}
+	out := api.VMDetail{VM: toVM(vm), Version: det.Version, Snapshots: make([]api.Snapshot, 0, len(snaps)),
+		Disks: make([]api.Disk, 0, len(det.Disks)), NetworkAdapters: make([]api.NetworkAdapter, 0, len(det.NetworkAdapters))}
+	if det.Generation != 0 {
+		g := det.Generation
+		out.Generation = &g
+	}
+	for _, d := range det.Disks {
+		out.Disks = append(out.Disks, api.Disk{ID: d.ID, Path: d.Path, FileSize: d.FileSize})
+	}
+	for _, n := range det.NetworkAdapters {
+		a := api.NetworkAdapter{ID: n.ID, Connected: n.Connected}
+		if n.Switch != "" {
+			a.Switch = &n.Switch
+		}
+		if n.SwitchID != "" {
+			a.SwitchID = &n.SwitchID
+		}
+		out.NetworkAdapters = append(out.NetworkAdapters, a)
+	}
 	for _, s := range snaps {
 		as := api.Snapshot{ID: s.ID, Name: s.Name, CreatedAt: s.CreatedAt}
 		if s.ParentID != "" {

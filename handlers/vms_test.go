@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,6 +52,20 @@ func TestGetVMByIDOrNameWithCheckpoints(t *testing.T) {
 	}
 	if len(byName.Snapshots) != 2 {
 		t.Fatalf("web-01 has %d checkpoints, want 2: %+v", len(byName.Snapshots), byName.Snapshots)
+	}
+	if byName.Generation == nil || *byName.Generation != 2 || byName.Version == "" {
+		t.Errorf("generation/version = %v %q", byName.Generation, byName.Version)
+	}
+	if len(byName.Disks) != 2 {
+		t.Fatalf("web-01 disks = %+v", byName.Disks)
+	}
+	for _, d := range byName.Disks {
+		if d.ID == "" || !filepath.IsAbs(d.Path) || d.FileSize == nil || *d.FileSize <= 0 {
+			t.Errorf("disk %+v lacks id, absolute path or size", d)
+		}
+	}
+	if len(byName.NetworkAdapters) != 1 || byName.NetworkAdapters[0].Switch == nil || *byName.NetworkAdapters[0].Switch != "External" || !byName.NetworkAdapters[0].Connected {
+		t.Errorf("web-01 adapters = %+v", byName.NetworkAdapters)
 	}
 	first, second := byName.Snapshots[0], byName.Snapshots[1]
 	if first.ParentID != nil || second.ParentID == nil || *second.ParentID != first.ID {
