@@ -94,6 +94,36 @@ type ExportSettingsPatch struct {
 type ExportRequest struct {
 	Directory *string              `json:"directory"`
 	Settings  *ExportSettingsPatch `json:"settings"`
+	// Overwrite replaces an existing export at the destination (the new
+	// one is published first, then the old one removed).
+	Overwrite *bool `json:"overwrite"`
+}
+
+// Export is a complete export found under the export roots.
+type Export struct {
+	ID         string    `json:"id"`
+	VM         VMRef     `json:"vm"`
+	Directory  string    `json:"directory"`
+	Host       string    `json:"host"`
+	APIVersion string    `json:"apiVersion"`
+	Settings   any       `json:"settings"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	FileCount  int       `json:"fileCount"`
+	TotalBytes int64     `json:"totalBytes"`
+}
+
+// ExportDetail is an export with its manifest's file list.
+type ExportDetail struct {
+	Export
+	Files []ExportFile `json:"files"`
+}
+
+// ExportFile is one file of an export.
+type ExportFile struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // Job is a job of the registry.
@@ -108,6 +138,7 @@ type Job struct {
 	Settings        any        `json:"settings"`
 	WMIJob          *string    `json:"wmiJob"`
 	Warnings        []string   `json:"warnings"`
+	Result          any        `json:"result"`
 	CreatedAt       time.Time  `json:"createdAt"`
 	StartedAt       *time.Time `json:"startedAt"`
 	FinishedAt      *time.Time `json:"finishedAt"`

@@ -76,7 +76,9 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(e.Msg)
 	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Reason)
+		if !strings.Contains(e.Msg, f.Reason) {
+			fmt.Fprintf(&b, "; %s: %s", f.Field, f.Reason)
+		}
 	}
 	if e.Err != nil {
 		b.WriteString(": ")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/apitest"
@@ -29,6 +31,8 @@ type env struct {
 	client  *http.Client
 	host    *sim.Host
 	dataDir string
+	root    string // the export root
+	store   *exports.Store
 }
 
 type envOptions struct {
@@ -36,6 +40,7 @@ type envOptions struct {
 	copyRate  int64 // bytes/s; 0 = unlimited
 	workers   int
 	maxQueued int
+	freeSpace func(string) (uint64, error)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -54,8 +59,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	root := filepath.Join(t.TempDir(), "exports")
+	store, err := exports.NewStore(exports.StoreOptions{Roots: []string{root}, FreeSpace: o.freeSpace, Logger: log.Named("exports")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: sim.DefaultHostName}
 	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
-	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Jobs: reg, Logger: log, Backend: "sim"}))
+	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Jobs: reg, Logger: log, Backend: "sim"}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -67,7 +78,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			t.Errorf("sim close: %v", err)
 		}
 	})
-	return &env{t: t, srv: srv, host: host, dataDir: dataDir,
+	return &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store,
 		client: &http.Client{Transport: apitest.Transport{T: t}, Timeout: 10 * time.Second}}
 }
 

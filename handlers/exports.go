@@ -12,6 +12,7 @@ import (
 
 	"github.com/hvport/hvport/api"
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/jobs"
 )
@@ -19,6 +20,7 @@ import (
 // exportsResource serves a VM's export settings and starts exports.
 type exportsResource struct {
 	d    *hyperv.Driver
+	svc  *exports.Service
 	jobs *jobs.Registry
 	log  *zap.Logger
 }
@@ -50,6 +52,9 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if !filepath.IsAbs(*req.Directory) {
 		return nil, errs.Field("directory", "must be an absolute path on the Hyper-V host, got "+quote(*req.Directory))
 	}
+	if err := e.svc.Store.CheckUnderRoot("directory", *req.Directory); err != nil {
+		return nil, err
+	}
 	vm, err := e.d.FindVM(r.Context(), chi.URLParam(r, "vm"))
 	if err != nil {
 		return nil, err
@@ -62,18 +67,71 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	plan, err := e.d.PrepareExport(r.Context(), vm, *req.Directory, eff)
+	view := toExportSettings(eff)
+	plan, err := e.svc.Plan(r.Context(), exports.Request{VM: vm, Directory: *req.Directory, Settings: eff,
+		SettingsView: view, Overwrite: req.Overwrite != nil && *req.Overwrite})
 	if err != nil {
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Dir, Settings: toExportSettings(eff)}
+	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Final, Settings: view}
 	snap, err := e.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		plan.Release()
 		return nil, err
 	}
-	e.log.Info("export queued", zap.String("job_id", snap.ID), zap.String("vm", vm.Name), zap.String("target", plan.Target))
+	e.log.Info("export queued", zap.String("job_id", snap.ID), zap.String("export_id", plan.ID), zap.String("vm", vm.Name), zap.String("final", plan.Final))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+}
+
+// list returns the complete exports under the export roots.
+func (e exportsResource) list(w http.ResponseWriter, r *http.Request) (any, error) {
+	all := e.svc.Store.List()
+	out := api.List[api.Export]{Items: make([]api.Export, 0, len(all))}
+	for _, x := range all {
+		out.Items = append(out.Items, toExport(x))
+	}
+	return out, nil
+}
+
+func (e exportsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
+	x, err := e.svc.Store.Get(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	d := api.ExportDetail{Export: toExport(x), Files: make([]api.ExportFile, 0, len(x.Manifest.Files))}
+	for _, f := range x.Manifest.Files {
+		d.Files = append(d.Files, api.ExportFile{Path: f.Path, Size: f.Size, SHA256: f.SHA256})
+	}
+	return d, nil
+}
+
+func (e exportsResource) delete(w http.ResponseWriter, r *http.Request) (any, error) {
+	x, err := e.svc.Store.Delete(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	return toExport(x), nil
+}
+
+// verify re-hashes an export's files against its manifest, as a job.
+func (e exportsResource) verify(w http.ResponseWriter, r *http.Request) (any, error) {
+	x, work, err := e.svc.Verify(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Directory: x.Dir, Settings: x.Manifest.Settings}
+	snap, err := e.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return work(ctx, rep) })
+	if err != nil {
+		return nil, err
+	}
+	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+}
+
+func toExport(x exports.Export) api.Export {
+	m := x.Manifest
+	return api.Export{ID: m.ID, VM: api.VMRef{ID: m.VM.ID, Name: m.VM.Name}, Directory: x.Dir, Host: m.Host,
+		APIVersion: m.APIVersion, Settings: m.Settings, StartedAt: m.StartedAt, FinishedAt: m.FinishedAt,
+		FileCount: len(m.Files), TotalBytes: m.TotalBytes}
 }
 
 // applyExportPatch lays the client's partial settings over the defaults,

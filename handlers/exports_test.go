@@ -60,7 +60,7 @@ func TestFullExportWritesHyperVLayoutWithIdenticalDisks(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", http.StatusOK, &vm)
-	dir := filepath.Join(t.TempDir(), "exports", "web")
+	dir := filepath.Join(e.root, "exports", "web")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	if j.State != "queued" || j.Kind != "export" || j.VM.Name != "web-01" || j.Directory != dir {
 		t.Fatalf("queued job = %+v", j)
@@ -131,7 +131,7 @@ func sameFile(t *testing.T, a, b string) bool {
 
 func TestConfigOnlyExportInSubdirectory(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	dir := filepath.Join(t.TempDir(), "shared-exports")
+	dir := filepath.Join(e.root, "shared-exports")
 	j := e.startExport("db-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false, "createVmExportSubdirectory": true, "copySnapshotConfiguration": "exportNoSnapshots"}}`, dir))
 	seen := e.waitJob(j.ID)
 	if f := seen[len(seen)-1]; f.State != "completed" {
@@ -166,7 +166,7 @@ func TestExportOneSnapshotNeedsACheckpointOfThisVM(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	var web api.VMDetail
 	e.getJSON("/v1/vms/web-01", http.StatusOK, &web)
-	dir := filepath.Join(t.TempDir(), "x")
+	dir := filepath.Join(e.root, "x")
 
 	status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json",
 		fmt.Sprintf(`{"directory": %q, "settings": {"copySnapshotConfiguration": "exportOneSnapshot"}}`, dir))
@@ -189,7 +189,7 @@ func TestExportOneSnapshotNeedsACheckpointOfThisVM(t *testing.T) {
 
 func TestExportBadInput(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	abs := filepath.Join(t.TempDir(), "out")
+	abs := filepath.Join(e.root, "out")
 	cases := []struct {
 		name, ct, body string
 		status         int
@@ -242,7 +242,8 @@ func TestExportBadInput(t *testing.T) {
 
 func TestExportTargetConflicts(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 1 << 20})
-	dir := t.TempDir()
+	dir := filepath.Join(e.root, "occupied")
+	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "someone-elses.txt"), []byte("keep me"), 0o644)
 	status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
 	if status != 409 || problem(t, h, body)["type"] != "urn:hvport:problem:conflict" {
@@ -250,7 +251,7 @@ func TestExportTargetConflicts(t *testing.T) {
 	}
 	// Two exports into the same fresh place: the second is refused while
 	// the first runs.
-	fresh := filepath.Join(t.TempDir(), "same")
+	fresh := filepath.Join(e.root, "same")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, fresh))
 	status, _, body = e.do("POST", "/v1/vms/db-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, fresh))
 	if status != 409 {

@@ -44,7 +44,7 @@ func toJob(s jobs.Snapshot) api.Job {
 	j := api.Job{
 		ID: s.ID, Kind: string(s.Kind), State: string(s.State), PercentComplete: s.PercentComplete,
 		Phase: s.Phase, VM: api.VMRef{ID: s.VM.ID, Name: s.VM.Name}, Directory: s.Directory,
-		Settings: s.Settings, Warnings: s.Warnings, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+		Settings: s.Settings, Warnings: s.Warnings, Result: s.Result, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}

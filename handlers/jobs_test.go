@@ -14,7 +14,7 @@ import (
 
 func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 8 << 20})
-	dir := filepath.Join(t.TempDir(), "slow")
+	dir := filepath.Join(e.root, "slow")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	seen := e.waitJob(j.ID)
 	last, intermediate := 0, false
@@ -40,7 +40,7 @@ func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
 
 func TestCancelMidCopyRemovesPartialOutput(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 2 << 20})
-	dir := filepath.Join(t.TempDir(), "new", "export")
+	dir := filepath.Join(e.root, "new", "export")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	// Wait until files are really being copied.
 	deadline := time.Now().Add(10 * time.Second)
@@ -87,7 +87,7 @@ func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 8 << 20})
 	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", VM: "web-01", JobErrorCode: 32768,
 		JobErrorDescription: "There is not enough space on the disk.", AtPercent: 40, Count: 1})
-	dir := filepath.Join(t.TempDir(), "full")
+	dir := filepath.Join(e.root, "full")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	seen := e.waitJob(j.ID)
 	f := seen[len(seen)-1]
@@ -110,7 +110,7 @@ func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
 func TestHyperVMethodErrorFailsJobWithKind(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", ReturnValue: 32775, Count: 1})
-	dir := filepath.Join(t.TempDir(), "x")
+	dir := filepath.Join(e.root, "x")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	seen := e.waitJob(j.ID)
 	f := seen[len(seen)-1]
@@ -124,9 +124,9 @@ func TestHyperVMethodErrorFailsJobWithKind(t *testing.T) {
 
 func TestJobListNewestFirstAndUnknownJob(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	a := e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(t.TempDir(), "a")))
+	a := e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(e.root, "a")))
 	e.waitJob(a.ID)
-	b := e.startExport("db-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(t.TempDir(), "b")))
+	b := e.startExport("db-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(e.root, "b")))
 	e.waitJob(b.ID)
 	var l api.List[api.Job]
 	e.getJSON("/v1/jobs", 200, &l)
@@ -147,8 +147,8 @@ func TestJobListNewestFirstAndUnknownJob(t *testing.T) {
 
 func TestQueuedJobCanBeCancelledBeforeItStarts(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 1 << 20, workers: 1})
-	first := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, filepath.Join(t.TempDir(), "first")))
-	secondDir := filepath.Join(t.TempDir(), "second")
+	first := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, filepath.Join(e.root, "first")))
+	secondDir := filepath.Join(e.root, "second")
 	second := e.startExport("db-01", fmt.Sprintf(`{"directory": %q}`, secondDir))
 	var c api.Job
 	e.postJSON("/v1/jobs/"+second.ID+"/cancel", "", 200, &c)

@@ -14,15 +14,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/jobs"
 )
 
 // Deps are what the handlers need.
 type Deps struct {
-	Driver *hyperv.Driver
-	Jobs   *jobs.Registry
-	Logger *zap.Logger
+	Driver  *hyperv.Driver
+	Exports *exports.Service
+	Jobs    *jobs.Registry
+	Logger  *zap.Logger
 	// Backend names the transport ("sim" or "hyperv") for /v1/health.
 	Backend string
 }
@@ -34,7 +36,7 @@ func NewRouter(d Deps) http.Handler {
 	}
 	a := adapter{log: d.Logger.Named("http")}
 	vms := vmsResource{d: d.Driver}
-	exports := exportsResource{d: d.Driver, jobs: d.Jobs, log: d.Logger.Named("exports")}
+	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
 	js := jobsResource{jobs: d.Jobs}
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 
@@ -55,6 +57,11 @@ func NewRouter(d Deps) http.Handler {
 		r.Get("/vms/{vm}", a.wrap(vms.get))
 		r.Get("/vms/{vm}/export-settings", a.wrap(exports.defaults))
 		r.Post("/vms/{vm}/exports", a.wrap(exports.start))
+
+		r.Get("/exports", a.wrap(exports.list))
+		r.Get("/exports/{id}", a.wrap(exports.get))
+		r.Delete("/exports/{id}", a.wrap(exports.delete))
+		r.Post("/exports/{id}/verify", a.wrap(exports.verify))
 
 		r.Get("/jobs", a.wrap(js.list))
 		r.Get("/jobs/{id}", a.wrap(js.get))

@@ -95,3 +95,40 @@ func (d *Driver) realizedSettings(ctx context.Context, vm VM) (*wmi.Object, erro
 	}
 	return nil, errs.E(errs.HostFailed, "Hyper-V returned no realized settings for VM %s", vm.ID)
 }
+
+// EstimateExportBytes estimates what an export with settings s writes: the
+// disk files of the VM and of its checkpoints (when storage is copied) plus
+// a margin for configuration and runtime-state files, whose size Hyper-V
+// does not report here. It is a preflight estimate, not a promise.
+func (d *Driver) EstimateExportBytes(ctx context.Context, vm VM, s ExportSettings) (int64, error) {
+	const margin = 64 << 20
+	copiesDisks := s.CopyVmStorage || s.CopySnapshotConfiguration == SnapshotMode(wmi.ExportOneSnapshot) ||
+		s.CopySnapshotConfiguration == SnapshotMode(wmi.ExportOneSnapshotForBackup)
+	if !copiesDisks {
+		return margin, nil
+	}
+	settings, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vm.Path+"} WHERE ResultClass = "+wmi.ClassSystemSettingData)
+	if err != nil {
+		return 0, fromWMI("estimate the export size", err)
+	}
+	seen := map[string]bool{}
+	var total int64 = margin
+	for _, vssd := range settings {
+		disks, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+wmi.ClassStorageAllocation)
+		if err != nil {
+			return 0, fromWMI("estimate the export size", err)
+		}
+		for _, o := range disks {
+			for _, p := range o.Strings("HostResource") {
+				if seen[strings.ToLower(p)] {
+					continue
+				}
+				seen[strings.ToLower(p)] = true
+				if fi, err := os.Stat(p); err == nil {
+					total += fi.Size()
+				}
+			}
+		}
+	}
+	return total, nil
+}

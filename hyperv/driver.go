@@ -102,3 +102,18 @@ func (d *Driver) managementService(ctx context.Context) (string, error) {
 	d.mu.Unlock()
 	return objs[0].Path, nil
 }
+
+// Host is the Hyper-V host's name as WMI reports it (the __SERVER of the
+// management service's path), or "" before it was looked up or when the
+// path has no server.
+func (d *Driver) Host() string {
+	if _, err := d.managementService(context.Background()); err != nil {
+		return ""
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, err := wmi.ParsePath(d.vsmsPath); err == nil {
+		return p.Server
+	}
+	return ""
+}

@@ -52,6 +52,7 @@ type Kind string
 const (
 	KindExport Kind = "export"
 	KindImport Kind = "import"
+	KindVerify Kind = "verify"
 )
 
 // VMRef names the VM a job works on.
@@ -85,6 +86,8 @@ type Reporter interface {
 	WMIJob(path string)
 	// Warn records a warning the user should see in the job.
 	Warn(msg string)
+	// Result records what the job produced (e.g. a link to an export).
+	Result(v any)
 }
 
 // Snapshot is a copy of a job's state at one moment.
@@ -99,6 +102,7 @@ type Snapshot struct {
 	Settings        any
 	WMIJob          string
 	Warnings        []string
+	Result          any
 	CreatedAt       time.Time
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
@@ -181,6 +185,12 @@ func (r reporter) Warn(msg string) {
 	r.j.mu.Lock()
 	defer r.j.mu.Unlock()
 	r.j.snap.Warnings = append(r.j.snap.Warnings, msg)
+}
+
+func (r reporter) Result(v any) {
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	r.j.snap.Result = v
 }
 
 // cancelledError is the error recorded on a cancelled job.

@@ -24,6 +24,10 @@ type Config struct {
 	LogLevel  string `yaml:"log-level"`  // debug | info | warn | error
 	LogFormat string `yaml:"log-format"` // console | json
 
+	// ExportRoots are the directories exports may be written under;
+	// default <data-dir>/exports.
+	ExportRoots []string `yaml:"export-roots"`
+
 	Jobs JobsConfig `yaml:"jobs"`
 	Sim  SimConfig  `yaml:"sim"`
 	// PollInterval is how often running Hyper-V jobs are re-read.
@@ -135,6 +139,11 @@ func (c Config) validate() error {
 	}
 	if c.DataDir == "" {
 		bad = append(bad, "data-dir must not be empty")
+	}
+	for _, r := range c.ExportRoots {
+		if !filepath.IsAbs(r) {
+			bad = append(bad, fmt.Sprintf("export-roots: %q is not an absolute path", r))
+		}
 	}
 	if c.Jobs.Workers < 1 {
 		bad = append(bad, "jobs.workers must be at least 1")

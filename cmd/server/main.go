@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/jobs"
@@ -55,8 +57,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
+	roots := cfg.ExportRoots
+	if len(roots) == 0 {
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "exports"))
+		if err != nil {
+			return err
+		}
+		roots = []string{dir}
+	}
+	store, err := exports.NewStore(exports.StoreOptions{Roots: roots, Logger: log.Named("exports")})
+	if err != nil {
+		return err
+	}
+	store.SweepStaging() // before any job runs: leftovers of a crash
+	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
 	reg := jobs.New(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")})
-	router := handlers.NewRouter(handlers.Deps{Driver: drv, Jobs: reg, Logger: log, Backend: be.name})
+	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Jobs: reg, Logger: log, Backend: be.name})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -73,7 +89,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	addr := ln.Addr().String()
 	log.Info("hvport listening",
 		zap.String("backend", be.name), zap.String("namespace", be.svc.Namespace()),
-		zap.String("api", string(drv.API())), zap.String("listen", addr), zap.String("data_dir", cfg.DataDir),
+		zap.String("api", string(drv.API())), zap.String("listen", addr), zap.String("data_dir", cfg.DataDir), zap.Strings("export_roots", roots),
 		zap.String("try", "curl http://"+addr+"/v1/vms"))
 	if ready != nil {
 		ready <- addr

@@ -18,7 +18,7 @@ import (
 
 // startServer runs the real server (run) on a free port with a fresh data
 // directory and returns its base URL.
-func startServer(t *testing.T, extraConfig string) string {
+func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "hvport.yaml")
@@ -45,13 +45,13 @@ func startServer(t *testing.T, extraConfig string) string {
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr
+		return "http://" + addr, filepath.Join(dir, "data")
 	case err := <-done:
 		t.Fatalf("server did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start within 30s")
 	}
-	return ""
+	return "", ""
 }
 
 // walkthroughCommands returns the curl lines of the README's walkthrough.
@@ -133,8 +133,8 @@ func parseCurl(t *testing.T, line string) curl {
 // TestREADMEWalkthrough runs the README's curl commands against a started
 // server, so the README cannot rot.
 func TestREADMEWalkthrough(t *testing.T) {
-	base := startServer(t, "sim:\n  copy-bytes-per-second: 4194304\n")
-	exports := t.TempDir()
+	base, dataDir := startServer(t, "sim:\n  copy-bytes-per-second: 4194304\n")
+	exports := filepath.Join(dataDir, "exports")
 	client := &http.Client{Timeout: 10 * time.Second}
 	var job, lastCreated string
 	send := func(c curl) (int, []byte) {
@@ -164,17 +164,17 @@ func TestREADMEWalkthrough(t *testing.T) {
 		return j.State, j.PercentComplete
 	}
 	cmds := walkthroughCommands(t)
-	if len(cmds) < 7 {
-		t.Fatalf("README walkthrough has %d curl commands, want the 8 steps", len(cmds))
+	if len(cmds) < 9 {
+		t.Fatalf("README walkthrough has %d curl commands, want the 9 of the README", len(cmds))
 	}
 	for _, line := range cmds {
 		line = strings.ReplaceAll(line, "http://127.0.0.1:8080", base)
-		line = strings.ReplaceAll(line, "/tmp/hvport-exports", filepath.ToSlash(exports))
+		line = strings.ReplaceAll(line, "$EXPORTS", exports)
 		line = strings.ReplaceAll(line, "$JOB", job)
 		c := parseCurl(t, line)
 		status, body := send(c)
 		switch {
-		case strings.HasSuffix(c.url, "/exports"):
+		case c.method == "POST" && strings.HasSuffix(c.url, "/exports"):
 			var j struct{ ID, State string }
 			if err := json.Unmarshal(body, &j); status != 202 || err != nil || j.State != "queued" {
 				t.Fatalf("%s → %d %s", line, status, body)
@@ -187,8 +187,11 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if st := waitFinal(t, jobState, job); st != "cancelled" {
 				t.Fatalf("cancelled job ended %s", st)
 			}
-			if _, err := os.Stat(filepath.Join(exports, "db-01", "db-01")); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(exports, "db-01")); !os.IsNotExist(err) {
 				t.Errorf("cancelled export left output behind")
+			}
+			if left, _ := filepath.Glob(filepath.Join(exports, ".hvport-staging-*")); len(left) > 0 {
+				t.Errorf("cancelled export left its staging directory: %v", left)
 			}
 			// Cancelling a finished job answers 409, as the README says.
 			if status, _ := send(c); status != 409 {
@@ -201,16 +204,18 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if st := waitFinal(t, jobState, job); st != "completed" {
 				t.Fatalf("export job ended %s", st)
 			}
-			if _, err := os.Stat(filepath.Join(exports, "web-01", "Virtual Machines")); err != nil {
-				t.Fatalf("the export layout is missing: %v", err)
+			for _, f := range []string{"Virtual Machines", "hvport-manifest.json"} {
+				if _, err := os.Stat(filepath.Join(exports, "web-01", f)); err != nil {
+					t.Fatalf("the published export lacks %s: %v", f, err)
+				}
 			}
 		default:
 			if status != 200 {
 				t.Fatalf("%s → %d %s", line, status, body)
 			}
-			if bytes.Contains(body, []byte(`"items"`)) && strings.HasSuffix(c.url, "/v1/vms") &&
+			if (strings.HasSuffix(c.url, "/v1/vms") || strings.HasSuffix(c.url, "/v1/exports")) &&
 				!bytes.Contains(body, []byte(`"web-01"`)) {
-				t.Fatalf("the demo VMs are missing: %s", body)
+				t.Fatalf("%s does not show web-01: %s", c.url, body)
 			}
 		}
 	}

@@ -1,0 +1,300 @@
+package exports
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/wmi"
+)
+
+// Progress is what an export job reports to (the job registry's Reporter
+// satisfies it).
+type Progress interface {
+	hyperv.Progress
+	Result(v any)
+}
+
+// Result is what a completed export job links to.
+type Result struct {
+	ExportID  string `json:"exportId"`
+	Directory string `json:"directory"`
+	Export    string `json:"export"` // the export resource's URL path
+	Files     int    `json:"files"`
+	Bytes     int64  `json:"bytes"`
+}
+
+// Service runs exports: the driver writes, the store publishes.
+type Service struct {
+	Driver *hyperv.Driver
+	Store  *Store
+	Log    *zap.Logger
+	// Host names the Hyper-V host in manifests.
+	Host string
+}
+
+// Request is a validated export request.
+type Request struct {
+	VM        hyperv.VM
+	Directory string
+	Settings  hyperv.ExportSettings
+	// SettingsView is the settings as the API shows them; it goes into
+	// the manifest.
+	SettingsView any
+	// Overwrite replaces an existing export at the destination: the new
+	// one is published first, then the old one retired.
+	Overwrite bool
+}
+
+// Plan is an export ready to run. It holds the claim on its destination
+// until Run returns or Release is called.
+type Plan struct {
+	s        *Service
+	ID       string
+	Req      Request
+	Final    string // where the export is published
+	staging  string // Hyper-V's ExportDirectory
+	layout   string // where Hyper-V's layout lands inside staging
+	hv       *hyperv.ExportPlan
+	released bool
+}
+
+// Plan validates a request against the export roots, the destination, the
+// driver's rules and the free space, and claims the destination.
+func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
+	if err := s.Store.CheckUnderRoot("directory", req.Directory); err != nil {
+		return nil, err
+	}
+	dir := filepath.Clean(req.Directory)
+	final := dir
+	if req.Settings.CreateVmExportSubdirectory {
+		if !cleanComponent(req.VM.Name) {
+			return nil, errs.Field("settings.createVmExportSubdirectory", "the VM's name "+`"`+req.VM.Name+`"`+" cannot be used as a directory name; export without a subdirectory")
+		}
+		final = filepath.Join(dir, req.VM.Name)
+	}
+	if err := checkDestination(final, req.Overwrite); err != nil {
+		return nil, err
+	}
+	id := uuid.NewString()
+	if err := s.Store.claim(final, id); err != nil {
+		return nil, err
+	}
+	p := &Plan{s: s, ID: id, Req: req, Final: final, staging: filepath.Join(filepath.Dir(final), stagingPrefix+id)}
+	p.layout = p.staging
+	if req.Settings.CreateVmExportSubdirectory {
+		p.layout = filepath.Join(p.staging, req.VM.Name)
+	}
+	hv, err := s.Driver.PrepareExport(ctx, req.VM, p.staging, req.Settings)
+	if err != nil {
+		p.Release()
+		return nil, err
+	}
+	p.hv = hv
+	if err := s.checkSpace(ctx, p); err != nil {
+		p.Release()
+		return nil, err
+	}
+	return p, nil
+}
+
+// cleanComponent reports whether a VM name can be one path element.
+func cleanComponent(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\:*?"<>|`) && filepath.Base(name) == name
+}
+
+// checkDestination allows a missing or empty destination, and an existing
+// hvport export when overwrite is set; anything else is a Conflict.
+func checkDestination(final string, overwrite bool) error {
+	entries, err := os.ReadDir(final)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return &errs.Error{Kind: errs.Conflict, Msg: "the destination " + final + " exists and is not a usable directory", Err: err,
+			Extra: map[string]any{"target": final}}
+	case len(entries) == 0:
+		return nil
+	}
+	if _, merr := readManifest(final); merr != nil {
+		return &errs.Error{Kind: errs.Conflict, Msg: "the destination " + final + " already exists and is not an hvport export; choose another directory",
+			Extra: map[string]any{"target": final}}
+	}
+	if !overwrite {
+		return &errs.Error{Kind: errs.Conflict, Msg: "an export already exists at " + final + "; set \"overwrite\": true to replace it",
+			Extra: map[string]any{"target": final}}
+	}
+	return nil
+}
+
+// checkSpace refuses, before any Hyper-V call, an export that cannot fit.
+func (s *Service) checkSpace(ctx context.Context, p *Plan) error {
+	need, err := s.Driver.EstimateExportBytes(ctx, p.Req.VM, p.Req.Settings)
+	if err != nil {
+		return err
+	}
+	avail, err := s.freeSpace(p.Final)
+	if err != nil {
+		s.Log.Warn("cannot read free space; skipping the preflight", zap.String("dir", p.Final), zap.Error(err))
+		return nil
+	}
+	if uint64(need) > avail {
+		return &errs.Error{Kind: errs.InsufficientStorage,
+			Msg:   "the export needs about " + humanBytes(uint64(need)) + " but only " + humanBytes(avail) + " are free on the destination's volume",
+			Extra: map[string]any{"requiredBytes": need, "availableBytes": avail}}
+	}
+	return nil
+}
+
+// freeSpace asks about the nearest existing ancestor of path.
+func (s *Service) freeSpace(path string) (uint64, error) {
+	for p := path; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			return s.Store.freeSpace(p)
+		}
+		if filepath.Dir(p) == p {
+			return s.Store.freeSpace(p)
+		}
+	}
+}
+
+// Release gives up the destination without running.
+func (p *Plan) Release() {
+	if p.released {
+		return
+	}
+	p.released = true
+	if p.hv != nil {
+		p.hv.Release()
+	}
+	p.s.Store.release(p.Final)
+}
+
+// Run exports into the staging directory, verifies and hashes the files,
+// writes the manifest and publishes. On failure or cancellation the
+// staging directory is removed and the destination is untouched.
+func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
+	defer p.Release()
+	log := p.s.Log.With(zap.String("export_id", p.ID), zap.String("vm", p.Req.VM.Name), zap.String("final", p.Final))
+	started := time.Now().UTC()
+	defer func() {
+		if err != nil && !errors.Is(err, errs.ErrShutdown) {
+			if rerr := os.RemoveAll(p.staging); rerr != nil {
+				log.Error("cannot remove the staging directory", zap.String("staging", p.staging), zap.Error(rerr))
+				prog.Warn("cleanup incomplete: " + rerr.Error())
+			}
+		}
+	}()
+
+	// Hyper-V's part is 0-90%, hashing 90-99%, publishing the rest.
+	if err := p.hv.Run(ctx, scaled{prog, 0, 90}); err != nil {
+		return err
+	}
+	prog.Phase("verifying")
+	files, total, err := hashTree(ctx, p.layout, scaled{prog, 90, 99})
+	if err != nil {
+		return err
+	}
+	configID := p.Req.VM.ID
+	if p.Req.Settings.CopySnapshotConfiguration == hyperv.SnapshotMode(wmi.ExportOneSnapshot) {
+		// A single checkpoint is exported as a VM of its own, under the
+		// checkpoint's id (only ExportOneSnapshotForBackup keeps the
+		// VM's id, facts §2.2).
+		configID = p.Req.Settings.SnapshotVirtualSystem
+	}
+	if err := checkLayout(p.layout, configID, files); err != nil {
+		return err
+	}
+	m := &Manifest{
+		Format: manifestFormat, ID: p.ID, VM: VMRef{ID: p.Req.VM.ID, Name: p.Req.VM.Name},
+		Host: p.s.Host, APIVersion: string(p.s.Driver.API()), Settings: p.Req.SettingsView,
+		StartedAt: started, FinishedAt: time.Now().UTC(), TotalBytes: total, Files: files,
+	}
+	prog.Phase("publishing")
+	if err := writeManifest(p.layout, m); err != nil {
+		return errs.Wrap(errs.Internal, err, "write the export manifest")
+	}
+	if err := p.publish(); err != nil {
+		return err
+	}
+	log.Info("export published", zap.Int("files", len(files)), zap.Int64("bytes", total))
+	prog.Result(Result{ExportID: p.ID, Directory: p.Final, Export: "/v1/exports/" + p.ID, Files: len(files), Bytes: total})
+	return nil
+}
+
+// publish moves the finished layout to its final name; an old export there
+// is renamed aside first and removed after.
+func (p *Plan) publish() error {
+	var retired string
+	if entries, err := os.ReadDir(p.Final); err == nil {
+		if len(entries) == 0 {
+			if err := os.Remove(p.Final); err != nil {
+				return errs.Wrap(errs.Internal, err, "publish the export")
+			}
+		} else {
+			retired = filepath.Join(filepath.Dir(p.Final), retiredPrefix+p.ID)
+			if err := os.Rename(p.Final, retired); err != nil {
+				return errs.Wrap(errs.Internal, err, "move the old export aside")
+			}
+		}
+	}
+	if err := os.Rename(p.layout, p.Final); err != nil {
+		if retired != "" {
+			os.Rename(retired, p.Final) // put the old export back
+		}
+		return errs.Wrap(errs.Internal, err, "publish the export")
+	}
+	if err := syncDir(filepath.Dir(p.Final)); err != nil {
+		p.s.Log.Warn("cannot flush the export's parent directory", zap.Error(err))
+	}
+	if retired != "" {
+		if err := os.RemoveAll(retired); err != nil {
+			p.s.Log.Warn("cannot remove the replaced export", zap.String("dir", retired), zap.Error(err))
+		}
+	}
+	os.RemoveAll(p.staging) // empty (or gone) once the layout moved out
+	return nil
+}
+
+// checkLayout makes sure Hyper-V really wrote an export: the VM's
+// configuration is there (v2 .vmcx / 2012 .xml / v1 .exp).
+func checkLayout(root, vmID string, files []File) error {
+	for _, f := range files {
+		dir, name := filepathSplit(f.Path)
+		if dir == "Virtual Machines" && strings.EqualFold(strings.TrimSuffix(name, filepath.Ext(name)), vmID) {
+			switch strings.ToLower(filepath.Ext(name)) {
+			case ".vmcx", ".xml", ".exp":
+				return nil
+			}
+		}
+	}
+	return errs.E(errs.HostFailed, "Hyper-V reported the export as complete, but %s has no Virtual Machines/%s configuration", root, vmID)
+}
+
+func filepathSplit(slashPath string) (dir, name string) {
+	i := strings.LastIndex(slashPath, "/")
+	if i < 0 {
+		return "", slashPath
+	}
+	return slashPath[:i], slashPath[i+1:]
+}
+
+// scaled maps 0-100 progress into [from, to] of the job's progress.
+type scaled struct {
+	p        Progress
+	from, to int
+}
+
+func (s scaled) Progress(p int)     { s.p.Progress(s.from + p*(s.to-s.from)/100) }
+func (s scaled) Phase(name string)  { s.p.Phase(name) }
+func (s scaled) WMIJob(path string) { s.p.WMIJob(path) }
+func (s scaled) Warn(msg string)    { s.p.Warn(msg) }

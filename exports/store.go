@@ -1,0 +1,242 @@
+package exports
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+)
+
+// Hidden names next to an export's final place: a staging directory being
+// written, and an old export being replaced. Listing skips both; start-up
+// sweeps them.
+const (
+	stagingPrefix = ".hvport-staging-"
+	retiredPrefix = ".hvport-retired-"
+)
+
+// maxScanDepth bounds how deep below a root exports are looked for
+// (root/name and root/dir/<VM name> are the usual places).
+const maxScanDepth = 4
+
+// Store knows the export roots and the exports under them.
+type Store struct {
+	roots     []string
+	log       *zap.Logger
+	freeSpace func(path string) (uint64, error)
+
+	mu     sync.Mutex
+	claims map[string]string // guarded by mu; final path → export id being written there
+}
+
+// StoreOptions configure a Store.
+type StoreOptions struct {
+	// Roots are the directories exports may be written under; required.
+	Roots []string
+	// FreeSpace reports the bytes available on a path's volume; default
+	// the OS's (tests inject a small disk).
+	FreeSpace func(path string) (uint64, error)
+	Logger    *zap.Logger
+}
+
+// NewStore creates the roots if needed and returns the store.
+func NewStore(o StoreOptions) (*Store, error) {
+	if len(o.Roots) == 0 {
+		return nil, errors.New("exports: at least one export root is required")
+	}
+	s := &Store{log: o.Logger, freeSpace: o.FreeSpace, claims: map[string]string{}}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.freeSpace == nil {
+		s.freeSpace = FreeSpace
+	}
+	for _, r := range o.Roots {
+		if !filepath.IsAbs(r) {
+			return nil, errors.New("exports: export root " + r + " is not absolute")
+		}
+		r = filepath.Clean(r)
+		if err := os.MkdirAll(r, 0o755); err != nil {
+			return nil, err
+		}
+		s.roots = append(s.roots, r)
+	}
+	return s, nil
+}
+
+// Roots returns the export roots.
+func (s *Store) Roots() []string { return append([]string(nil), s.roots...) }
+
+// CheckUnderRoot refuses a directory outside every export root. The check
+// is lexical on cleaned absolute paths plus a symlink resolution of the
+// longest existing prefix, so "root/../elsewhere" and a link out of a root
+// are both refused.
+func (s *Store) CheckUnderRoot(field, dir string) error {
+	if !filepath.IsAbs(dir) {
+		return errs.Field(field, "must be an absolute path on the Hyper-V host")
+	}
+	dir = filepath.Clean(dir)
+	real := resolveExisting(dir)
+	for _, r := range s.roots {
+		rr := resolveExisting(r)
+		if within(r, dir) && within(rr, real) {
+			return nil
+		}
+	}
+	e := errs.Field(field, "must be inside an export root: "+strings.Join(s.roots, ", "))
+	e.Extra = map[string]any{"exportRoots": s.roots}
+	return e
+}
+
+// within reports whether p is root or below it.
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveExisting resolves symlinks in the longest existing prefix of p and
+// appends the rest unchanged.
+func resolveExisting(p string) string {
+	rest := ""
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(cur) == cur {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
+}
+
+// claim reserves a final path for one export at a time.
+func (s *Store) claim(final, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if other, busy := s.claims[final]; busy {
+		return &errs.Error{Kind: errs.Conflict, Msg: "export " + other + " is already being written to " + final,
+			Extra: map[string]any{"target": final}}
+	}
+	s.claims[final] = id
+	return nil
+}
+
+func (s *Store) release(final string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.claims, final)
+}
+
+// Export is a complete export found on disk.
+type Export struct {
+	Dir      string
+	Manifest *Manifest
+}
+
+// List returns the complete exports under the roots, newest first.
+func (s *Store) List() []Export {
+	var out []Export
+	seen := map[string]bool{}
+	for _, root := range s.roots {
+		s.scan(root, 0, func(e Export) {
+			if !seen[e.Manifest.ID] {
+				seen[e.Manifest.ID] = true
+				out = append(out, e)
+			}
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Manifest.FinishedAt.After(out[j].Manifest.FinishedAt) })
+	return out
+}
+
+func (s *Store) scan(dir string, depth int, found func(Export)) {
+	if m, err := readManifest(dir); err == nil {
+		found(Export{Dir: dir, Manifest: m})
+		return // an export's own folders hold no further exports
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("ignoring an invalid export manifest", zap.String("dir", dir), zap.Error(err))
+	}
+	if depth >= maxScanDepth {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			s.scan(filepath.Join(dir, e.Name()), depth+1, found)
+		}
+	}
+}
+
+// Get finds one export by id.
+func (s *Store) Get(id string) (Export, error) {
+	for _, e := range s.List() {
+		if strings.EqualFold(e.Manifest.ID, id) {
+			return e, nil
+		}
+	}
+	return Export{}, errs.E(errs.NotFound, "no complete export with id %q under the export roots", id)
+}
+
+// Delete removes an export: first its manifest, so that a crash half way
+// never leaves a directory that looks complete, then the files.
+func (s *Store) Delete(id string) (Export, error) {
+	e, err := s.Get(id)
+	if err != nil {
+		return Export{}, err
+	}
+	if err := s.claim(e.Dir, "delete-"+id); err != nil {
+		return Export{}, err
+	}
+	defer s.release(e.Dir)
+	if err := os.Remove(filepath.Join(e.Dir, ManifestName)); err != nil {
+		return Export{}, errs.Wrap(errs.Internal, err, "delete export %s", id)
+	}
+	if err := os.RemoveAll(e.Dir); err != nil {
+		return Export{}, errs.Wrap(errs.Internal, err, "delete export %s: its manifest is gone, some files remain in %s", id, e.Dir)
+	}
+	s.log.Info("export deleted", zap.String("export_id", id), zap.String("dir", e.Dir))
+	return e, nil
+}
+
+// SweepStaging removes staging and retired directories left by a crash.
+// Call it at start-up, before any export job runs.
+func (s *Store) SweepStaging() {
+	for _, root := range s.roots {
+		s.sweep(root, 0)
+	}
+}
+
+func (s *Store) sweep(dir string, depth int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || depth > maxScanDepth {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), stagingPrefix) || strings.HasPrefix(e.Name(), retiredPrefix) {
+			if err := os.RemoveAll(p); err != nil {
+				s.log.Warn("cannot remove a stale staging directory", zap.String("dir", p), zap.Error(err))
+			} else {
+				s.log.Info("removed a stale staging directory", zap.String("dir", p))
+			}
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(p, ManifestName)); err == nil {
+			continue
+		}
+		s.sweep(p, depth+1)
+	}
+}
