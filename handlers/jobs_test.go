@@ -100,6 +100,11 @@ func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("failed export left output: %v", tree(t, dir))
 	}
+	if left, _ := filepath.Glob(filepath.Join(e.root, ".hvport-*")); len(left) > 0 {
+		t.Fatalf("failed export left its staging directory: %v", left)
+	}
+	var health map[string]string
+	e.getJSON("/v1/health", 200, &health)
 	// The fault fired once; the next export succeeds.
 	j2 := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
 	if s := e.waitJob(j2.ID); s[len(s)-1].State != "completed" {
