@@ -76,6 +76,12 @@ type ExportSettings struct {
 	CreateVmExportSubdirectory bool    `json:"createVmExportSubdirectory"`
 	// CaptureLiveState is null on hosts whose API has no such setting (v1).
 	CaptureLiveState *string `json:"captureLiveState"`
+	// The v2 fields are null on hosts that lack them.
+	BackupIntent                        *string  `json:"backupIntent"`
+	ExcludedVirtualHardDisks            []string `json:"excludedVirtualHardDisks"`
+	DifferentialBackupBase              *string  `json:"differentialBackupBase"`
+	ExportForLiveMigration              *bool    `json:"exportForLiveMigration"`
+	DisableDifferentialOfIgnoredStorage *bool    `json:"disableDifferentialOfIgnoredStorage"`
 }
 
 // ExportSettingsPatch is a partial ExportSettings: omitted fields take the
@@ -88,6 +94,12 @@ type ExportSettingsPatch struct {
 	SnapshotVirtualSystem      json.RawMessage `json:"snapshotVirtualSystem"`
 	CreateVmExportSubdirectory *bool           `json:"createVmExportSubdirectory"`
 	CaptureLiveState           *string         `json:"captureLiveState"`
+
+	BackupIntent                        *string         `json:"backupIntent"`
+	ExcludedVirtualHardDisks            *[]string       `json:"excludedVirtualHardDisks"`
+	DifferentialBackupBase              json.RawMessage `json:"differentialBackupBase"`
+	ExportForLiveMigration              *bool           `json:"exportForLiveMigration"`
+	DisableDifferentialOfIgnoredStorage *bool           `json:"disableDifferentialOfIgnoredStorage"`
 }
 
 // ExportRequest is the body of POST /v1/vms/{vm}/exports.

@@ -168,15 +168,38 @@ func applyExportPatch(s hyperv.ExportSettings, p *api.ExportSettingsPatch) (hype
 				Reason: "unknown value " + quote(*p.CaptureLiveState), Allowed: hyperv.LiveStateNames()})
 		}
 	}
-	if len(p.SnapshotVirtualSystem) > 0 {
-		var id *string
-		if err := json.Unmarshal(p.SnapshotVirtualSystem, &id); err != nil {
-			bad = append(bad, errs.FieldError{Field: "settings.snapshotVirtualSystem", Reason: "must be a checkpoint id (string) or null"})
-		} else if id == nil {
-			s.SnapshotVirtualSystem = ""
-		} else {
-			s.SnapshotVirtualSystem = *id
+	nullableID := func(raw json.RawMessage, field string, dst *string) {
+		if len(raw) == 0 {
+			return
 		}
+		var id *string
+		if err := json.Unmarshal(raw, &id); err != nil {
+			bad = append(bad, errs.FieldError{Field: field, Reason: "must be a checkpoint id (string) or null"})
+		} else if id == nil {
+			*dst = ""
+		} else {
+			*dst = *id
+		}
+	}
+	nullableID(p.SnapshotVirtualSystem, "settings.snapshotVirtualSystem", &s.SnapshotVirtualSystem)
+	nullableID(p.DifferentialBackupBase, "settings.differentialBackupBase", &s.DifferentialBackupBase)
+	if p.BackupIntent != nil {
+		b, ok := hyperv.ParseBackupIntent(*p.BackupIntent)
+		if ok {
+			s.BackupIntent = &b
+		} else {
+			bad = append(bad, errs.FieldError{Field: "settings.backupIntent",
+				Reason: "unknown value " + quote(*p.BackupIntent), Allowed: hyperv.BackupIntentNames()})
+		}
+	}
+	if p.ExcludedVirtualHardDisks != nil {
+		s.ExcludedVirtualHardDisks = *p.ExcludedVirtualHardDisks
+	}
+	if p.ExportForLiveMigration != nil {
+		s.ExportForLiveMigration = p.ExportForLiveMigration
+	}
+	if p.DisableDifferentialOfIgnoredStorage != nil {
+		s.DisableDifferentialOfIgnoredStorage = p.DisableDifferentialOfIgnoredStorage
 	}
 	if len(bad) > 0 {
 		return s, &errs.Error{Kind: errs.Invalid, Msg: "invalid export settings", Fields: bad}
@@ -199,5 +222,18 @@ func toExportSettings(s hyperv.ExportSettings) api.ExportSettings {
 		l := s.CaptureLiveState.String()
 		out.CaptureLiveState = &l
 	}
+	if s.BackupIntent != nil {
+		b := s.BackupIntent.String()
+		out.BackupIntent = &b
+	}
+	if s.HostHas("ExcludedVirtualHardDisks") || len(s.ExcludedVirtualHardDisks) > 0 {
+		out.ExcludedVirtualHardDisks = append([]string{}, s.ExcludedVirtualHardDisks...)
+	}
+	if s.DifferentialBackupBase != "" {
+		id := s.DifferentialBackupBase
+		out.DifferentialBackupBase = &id
+	}
+	out.ExportForLiveMigration = s.ExportForLiveMigration
+	out.DisableDifferentialOfIgnoredStorage = s.DisableDifferentialOfIgnoredStorage
 	return out
 }

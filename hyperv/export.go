@@ -33,9 +33,9 @@ type ExportPlan struct {
 	Target   string // where the export layout lands: Dir, or Dir/<VM name>
 	Settings ExportSettings
 
-	settingData  *wmi.Object // Hyper-V's default instance, to be edited
-	snapshotPath string
-	released     bool
+	settingData *wmi.Object // Hyper-V's default instance, to be edited
+	refs        exportRefs
+	released    bool
 }
 
 // PrepareExport validates an export and claims its target folder. dir must
@@ -50,7 +50,7 @@ func (d *Driver) PrepareExport(ctx context.Context, vm VM, dir string, s ExportS
 	if err != nil {
 		return nil, err
 	}
-	snap, err := d.validateExport(ctx, vm, s, o.Has("CaptureLiveState"))
+	refs, err := d.validateExport(ctx, vm, s, settingsFrom(o))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (d *Driver) PrepareExport(ctx context.Context, vm VM, dir string, s ExportS
 			Extra: map[string]any{"target": target}}
 	}
 	d.claims[target] = struct{}{}
-	return &ExportPlan{d: d, VM: vm, Dir: dir, Target: target, Settings: s, settingData: o, snapshotPath: snap}, nil
+	return &ExportPlan{d: d, VM: vm, Dir: dir, Target: target, Settings: s, settingData: o, refs: refs}, nil
 }
 
 // checkTargetEmpty refuses a target folder that exists and is not empty:
@@ -133,7 +133,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 		}
 	}()
 
-	text, err := d.encodeExportSettings(p.settingData.Clone(), p.Settings, p.snapshotPath)
+	text, err := d.encodeExportSettings(p.settingData.Clone(), p.Settings, p.refs)
 	if err != nil {
 		return err
 	}

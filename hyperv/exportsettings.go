@@ -2,6 +2,7 @@ package hyperv
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/hvport/hvport/errs"
@@ -74,7 +75,43 @@ type ExportSettings struct {
 	// CaptureLiveState is nil when the host's export setting data has no
 	// such property (v1, Windows Server 2012).
 	CaptureLiveState *LiveState
+
+	// The v2 fields below are nil when the host lacks them (v1, and older
+	// v2 hosts: facts §2.2 gives the Windows version of each).
+	BackupIntent                        *BackupIntent
+	ExportForLiveMigration              *bool
+	DisableDifferentialOfIgnoredStorage *bool
+	// ExcludedVirtualHardDisks are InstanceIDs of the VM's disks
+	// (Msvm_StorageAllocationSettingData) not to export.
+	ExcludedVirtualHardDisks []string
+	// DifferentialBackupBase is a checkpoint id; "" = none.
+	DifferentialBackupBase string
+	// has records which of the optional properties the host's instance
+	// declares.
+	has map[string]bool
 }
+
+// BackupIntent is Msvm_VirtualSystemExportSettingData.BackupIntent (this
+// class's numbering: 0 PreserveChain, 1 Merge; facts §2.2 warns other
+// classes number it differently).
+type BackupIntent uint8
+
+var backupIntentNames = []string{0: "preserveChain", 1: "merge"}
+
+func (b BackupIntent) String() string { return nameOf(backupIntentNames, int(b)) }
+
+// BackupIntentNames lists the allowed REST values.
+func BackupIntentNames() []string { return append([]string(nil), backupIntentNames...) }
+
+// ParseBackupIntent parses a REST name.
+func ParseBackupIntent(s string) (BackupIntent, bool) {
+	i := indexOf(backupIntentNames, s)
+	return BackupIntent(i), i >= 0
+}
+
+// HostHas reports whether the host's export setting data has the property
+// (e.g. "ExcludedVirtualHardDisks"), as read with the defaults.
+func (s ExportSettings) HostHas(property string) bool { return s.has[property] }
 
 // DefaultExportSettings reads the VM's default
 // Msvm_VirtualSystemExportSettingData, as Hyper-V hands it out.
@@ -83,6 +120,11 @@ func (d *Driver) DefaultExportSettings(ctx context.Context, vm VM) (ExportSettin
 	if err != nil {
 		return ExportSettings{}, err
 	}
+	return settingsFrom(o), nil
+}
+
+// settingsFrom reads an export setting data instance.
+func settingsFrom(o *wmi.Object) ExportSettings {
 	s := ExportSettings{
 		CopyVmStorage:              o.Bool("CopyVmStorage"),
 		CopyVmRuntimeInformation:   o.Bool("CopyVmRuntimeInformation"),
@@ -98,7 +140,30 @@ func (d *Driver) DefaultExportSettings(ctx context.Context, vm VM) (ExportSettin
 		l := LiveState(o.Uint("CaptureLiveState"))
 		s.CaptureLiveState = &l
 	}
-	return s, nil
+	s.has = map[string]bool{}
+	for _, p := range []string{"CaptureLiveState", "BackupIntent", "ExportForLiveMigration",
+		"DisableDifferentialOfIgnoredStorage", "ExcludedVirtualHardDisks", "DifferentialBackupBase"} {
+		s.has[p] = o.Has(p)
+	}
+	if o.Has("BackupIntent") {
+		b := BackupIntent(o.Uint("BackupIntent"))
+		s.BackupIntent = &b
+	}
+	if o.Has("ExportForLiveMigration") {
+		b := o.Bool("ExportForLiveMigration")
+		s.ExportForLiveMigration = &b
+	}
+	if o.Has("DisableDifferentialOfIgnoredStorage") {
+		b := o.Bool("DisableDifferentialOfIgnoredStorage")
+		s.DisableDifferentialOfIgnoredStorage = &b
+	}
+	s.ExcludedVirtualHardDisks = o.Strings("ExcludedVirtualHardDisks")
+	if p := o.String("DifferentialBackupBase"); p != "" {
+		if pp, err := wmi.ParsePath(p); err == nil {
+			s.DifferentialBackupBase = settingID(pp.Key("InstanceID"))
+		}
+	}
+	return s
 }
 
 // exportSettingData fetches the VM's default instance through the
@@ -118,7 +183,7 @@ func (d *Driver) exportSettingData(ctx context.Context, vm VM) (*wmi.Object, err
 // encodes it as the embedded-instance string the export method takes.
 // Editing the instance Hyper-V gave us (rather than building one) keeps
 // every property we do not model at the host's value.
-func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, snapshotPath string) (string, error) {
+func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, refs exportRefs) (string, error) {
 	set := func(name string, v any) error {
 		if err := o.Set(name, v); err != nil {
 			return errs.Wrap(errs.Internal, err, "set %s on the export setting data", name)
@@ -138,16 +203,26 @@ func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, snapshotP
 			return "", err
 		}
 	}
-	var snap any
-	if snapshotPath != "" {
-		snap = snapshotPath
-	}
-	if err := set("SnapshotVirtualSystem", snap); err != nil {
+	if err := set("SnapshotVirtualSystem", nullIfEmpty(refs.snapshot)); err != nil {
 		return "", err
 	}
-	if s.CaptureLiveState != nil {
-		if err := set("CaptureLiveState", uint8(*s.CaptureLiveState)); err != nil {
-			return "", err
+	optional := []struct {
+		name string
+		v    any
+		use  bool
+	}{
+		{"CaptureLiveState", ptrValue(s.CaptureLiveState, func(l LiveState) any { return uint8(l) }), s.CaptureLiveState != nil},
+		{"BackupIntent", ptrValue(s.BackupIntent, func(b BackupIntent) any { return uint8(b) }), s.BackupIntent != nil},
+		{"ExportForLiveMigration", ptrValue(s.ExportForLiveMigration, func(b bool) any { return b }), s.ExportForLiveMigration != nil},
+		{"DisableDifferentialOfIgnoredStorage", ptrValue(s.DisableDifferentialOfIgnoredStorage, func(b bool) any { return b }), s.DisableDifferentialOfIgnoredStorage != nil},
+		{"ExcludedVirtualHardDisks", s.ExcludedVirtualHardDisks, len(s.ExcludedVirtualHardDisks) > 0},
+		{"DifferentialBackupBase", nullIfEmpty(refs.differentialBase), refs.differentialBase != ""},
+	}
+	for _, p := range optional {
+		if p.use {
+			if err := set(p.name, p.v); err != nil {
+				return "", err
+			}
 		}
 	}
 	text, err := wmi.EncodeInstance(o)
@@ -157,39 +232,127 @@ func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, snapshotP
 	return text, nil
 }
 
-// validateExport checks what Hyper-V would refuse, before any job starts,
-// so the client gets a 422 naming the field instead of a failed job.
-func (d *Driver) validateExport(ctx context.Context, vm VM, s ExportSettings, hostHasLiveState bool) (snapshotPath string, err error) {
-	if s.CaptureLiveState != nil && !hostHasLiveState {
-		return "", errs.Field("settings.captureLiveState", "this host's Hyper-V API ("+string(d.api)+") has no CaptureLiveState; leave it out")
+// exportRefs are the WMI paths the settings' ids resolve to.
+type exportRefs struct {
+	snapshot         string // SnapshotVirtualSystem
+	differentialBase string // DifferentialBackupBase
+}
+
+// validateExport checks what Hyper-V would refuse (or silently ignore),
+// before any job starts, so the client gets a 422 naming the field instead
+// of a failed job. host is the default instance's settings: it says which
+// properties this host has.
+func (d *Driver) validateExport(ctx context.Context, vm VM, s ExportSettings, host ExportSettings) (exportRefs, error) {
+	var refs exportRefs
+	unsupported := func(field, property string) error {
+		return errs.Field(field, "this host's Hyper-V ("+string(d.api)+" API) has no "+property+"; leave it out")
 	}
-	if s.CopySnapshotConfiguration > SnapshotMode(wmi.ExportOneSnapshotForBackup) {
-		return "", errs.Field("settings.copySnapshotConfiguration", "unknown value", SnapshotModeNames()...)
+	for _, c := range []struct {
+		set             bool
+		field, property string
+	}{
+		{s.CaptureLiveState != nil, "settings.captureLiveState", "CaptureLiveState"},
+		{s.BackupIntent != nil, "settings.backupIntent", "BackupIntent"},
+		{s.ExportForLiveMigration != nil, "settings.exportForLiveMigration", "ExportForLiveMigration"},
+		{s.DisableDifferentialOfIgnoredStorage != nil, "settings.disableDifferentialOfIgnoredStorage", "DisableDifferentialOfIgnoredStorage"},
+		{len(s.ExcludedVirtualHardDisks) > 0, "settings.excludedVirtualHardDisks", "ExcludedVirtualHardDisks"},
+		{s.DifferentialBackupBase != "", "settings.differentialBackupBase", "DifferentialBackupBase"},
+	} {
+		if c.set && !host.HostHas(c.property) {
+			return refs, unsupported(c.field, c.property)
+		}
 	}
-	if s.CopySnapshotConfiguration == SnapshotMode(wmi.ExportOneSnapshotForBackup) && d.api == V1 {
-		return "", errs.Field("settings.copySnapshotConfiguration", "exportOneSnapshotForBackup needs the v2 API (Windows Server 2016 or later)",
+	mode := s.CopySnapshotConfiguration
+	if mode > SnapshotMode(wmi.ExportOneSnapshotForBackup) {
+		return refs, errs.Field("settings.copySnapshotConfiguration", "unknown value", SnapshotModeNames()...)
+	}
+	if mode == SnapshotMode(wmi.ExportOneSnapshotForBackup) && d.api == V1 {
+		return refs, errs.Field("settings.copySnapshotConfiguration", "exportOneSnapshotForBackup needs the v2 API (Windows Server 2016 or later)",
 			"exportAllSnapshots", "exportNoSnapshots", "exportOneSnapshot")
 	}
-	one := s.CopySnapshotConfiguration == SnapshotMode(wmi.ExportOneSnapshot) || s.CopySnapshotConfiguration == SnapshotMode(wmi.ExportOneSnapshotForBackup)
-	if !one {
-		if s.SnapshotVirtualSystem != "" {
-			return "", errs.Field("settings.snapshotVirtualSystem", "only used with copySnapshotConfiguration exportOneSnapshot or exportOneSnapshotForBackup; Hyper-V would ignore it")
-		}
-		return "", nil
+	if s.BackupIntent != nil && *s.BackupIntent > 1 {
+		return refs, errs.Field("settings.backupIntent", "unknown value", BackupIntentNames()...)
 	}
-	if s.SnapshotVirtualSystem == "" {
-		return "", errs.Field("settings.snapshotVirtualSystem", "required with copySnapshotConfiguration "+s.CopySnapshotConfiguration.String()+": the id of one of the VM's checkpoints")
+	if len(s.ExcludedVirtualHardDisks) > 0 {
+		if mode == SnapshotMode(wmi.ExportAllSnapshots) {
+			// Hyper-V rejects the two together (facts §2.2, pitfall 13).
+			return refs, errs.Field("settings.excludedVirtualHardDisks", "cannot be used with copySnapshotConfiguration exportAllSnapshots (Hyper-V rejects the combination); choose exportNoSnapshots, exportOneSnapshot or exportOneSnapshotForBackup")
+		}
+		if err := d.checkDiskIDs(ctx, vm, s.ExcludedVirtualHardDisks); err != nil {
+			return refs, err
+		}
 	}
 	snaps, err := d.Snapshots(ctx, vm)
 	if err != nil {
-		return "", err
+		return refs, err
 	}
-	ids := make([]string, 0, len(snaps))
-	for _, sn := range snaps {
-		if strings.EqualFold(sn.ID, s.SnapshotVirtualSystem) {
-			return sn.Path, nil
+	findSnap := func(field, id string) (string, error) {
+		ids := make([]string, 0, len(snaps))
+		for _, sn := range snaps {
+			if strings.EqualFold(sn.ID, id) {
+				return sn.Path, nil
+			}
+			ids = append(ids, sn.ID)
 		}
-		ids = append(ids, sn.ID)
+		return "", errs.Field(field, "not a checkpoint of VM "+vm.Name, ids...)
 	}
-	return "", errs.Field("settings.snapshotVirtualSystem", "not a checkpoint of VM "+vm.Name, ids...)
+	if s.DifferentialBackupBase != "" {
+		if mode != SnapshotMode(wmi.ExportOneSnapshotForBackup) {
+			return refs, errs.Field("settings.differentialBackupBase", "only used with copySnapshotConfiguration exportOneSnapshotForBackup; Hyper-V would ignore it")
+		}
+		if refs.differentialBase, err = findSnap("settings.differentialBackupBase", s.DifferentialBackupBase); err != nil {
+			return refs, err
+		}
+	}
+	one := mode == SnapshotMode(wmi.ExportOneSnapshot) || mode == SnapshotMode(wmi.ExportOneSnapshotForBackup)
+	if !one {
+		if s.SnapshotVirtualSystem != "" {
+			return refs, errs.Field("settings.snapshotVirtualSystem", "only used with copySnapshotConfiguration exportOneSnapshot or exportOneSnapshotForBackup; Hyper-V would ignore it")
+		}
+		return refs, nil
+	}
+	if s.SnapshotVirtualSystem == "" {
+		return refs, errs.Field("settings.snapshotVirtualSystem", "required with copySnapshotConfiguration "+mode.String()+": the id of one of the VM's checkpoints")
+	}
+	refs.snapshot, err = findSnap("settings.snapshotVirtualSystem", s.SnapshotVirtualSystem)
+	return refs, err
+}
+
+// checkDiskIDs makes sure every id names one of the VM's disks; Hyper-V
+// fails the whole export otherwise (facts §2.2).
+func (d *Driver) checkDiskIDs(ctx context.Context, vm VM, ids []string) error {
+	det, err := d.VMDetails(ctx, vm)
+	if err != nil {
+		return err
+	}
+	valid := make([]string, 0, len(det.Disks))
+	for _, disk := range det.Disks {
+		valid = append(valid, disk.ID)
+	}
+	for i, id := range ids {
+		found := false
+		for _, v := range valid {
+			if v == id {
+				found = true
+			}
+		}
+		if !found {
+			return errs.Field(fmt.Sprintf("settings.excludedVirtualHardDisks[%d]", i), "not a disk of VM "+vm.Name+" (see the disks' ids in GET /v1/vms/{vm})", valid...)
+		}
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func ptrValue[T any](p *T, f func(T) any) any {
+	if p == nil {
+		return nil
+	}
+	return f(*p)
 }
