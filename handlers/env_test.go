@@ -18,6 +18,7 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/internal/apitest"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/wmi"
@@ -65,8 +66,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: sim.DefaultHostName}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
 	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
-	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Jobs: reg, Logger: log, Backend: "sim"}))
+	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: "sim"}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -16,6 +16,7 @@ import (
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
 )
 
@@ -23,6 +24,7 @@ import (
 type Deps struct {
 	Driver  *hyperv.Driver
 	Exports *exports.Service
+	Imports *imports.Service
 	Jobs    *jobs.Registry
 	Logger  *zap.Logger
 	// Backend names the transport ("sim" or "hyperv") for /v1/health.
@@ -37,6 +39,7 @@ func NewRouter(d Deps) http.Handler {
 	a := adapter{log: d.Logger.Named("http")}
 	vms := vmsResource{d: d.Driver}
 	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
+	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
 	js := jobsResource{jobs: d.Jobs}
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 
@@ -62,6 +65,10 @@ func NewRouter(d Deps) http.Handler {
 		r.Get("/exports/{id}", a.wrap(exports.get))
 		r.Delete("/exports/{id}", a.wrap(exports.delete))
 		r.Post("/exports/{id}/verify", a.wrap(exports.verify))
+
+		r.Get("/import-settings", a.wrap(imps.settings))
+		r.Post("/import-settings", a.wrap(imps.settings))
+		r.Post("/imports", a.wrap(imps.start))
 
 		r.Get("/jobs", a.wrap(js.list))
 		r.Get("/jobs/{id}", a.wrap(js.get))

@@ -167,7 +167,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 	}
 	if jobPath != "" {
 		prog.WMIJob(jobPath)
-		if err := d.waitJob(ctx, jobPath, prog, log); err != nil {
+		if err := d.waitJob(ctx, "export", jobPath, prog, log); err != nil {
 			return err
 		}
 	}

@@ -21,7 +21,7 @@ import (
 //     kill the job, wait for it to stop, return a Cancelled error. If the
 //     job completed before the kill landed, the export is kept (nil).
 //   - ctx cancelled by shutdown → return at once without touching the job.
-func (d *Driver) waitJob(ctx context.Context, path string, prog Progress, log *zap.Logger) error {
+func (d *Driver) waitJob(ctx context.Context, op, path string, prog Progress, log *zap.Logger) error {
 	tick := time.NewTicker(d.opts.PollInterval)
 	defer tick.Stop()
 	for {
@@ -31,7 +31,7 @@ func (d *Driver) waitJob(ctx context.Context, path string, prog Progress, log *z
 		}
 		state := uint16(job.Uint("JobState"))
 		if wmi.JobStateTerminal(state) {
-			return d.jobOutcome(ctx, path, job)
+			return d.jobOutcome(ctx, op, path, job)
 		}
 		prog.Progress(int(job.Uint("PercentComplete")))
 		select {
@@ -42,13 +42,13 @@ func (d *Driver) waitJob(ctx context.Context, path string, prog Progress, log *z
 				log.Info("detaching from Hyper-V job at shutdown", zap.String("wmi_job", path))
 				return errs.Wrap(errs.Unavailable, cause, "the server shut down while the Hyper-V job was running")
 			}
-			return d.killJob(path, job, prog, log)
+			return d.killJob(op, path, job, prog, log)
 		}
 	}
 }
 
 // jobOutcome turns a finished job into nil or a domain error.
-func (d *Driver) jobOutcome(ctx context.Context, path string, job *wmi.Object) error {
+func (d *Driver) jobOutcome(ctx context.Context, op, path string, job *wmi.Object) error {
 	state := uint16(job.Uint("JobState"))
 	code := uint16(job.Uint("ErrorCode"))
 	if (state == wmi.JobCompleted || state == wmi.JobCompletedWithWarnings) && code == 0 {
@@ -56,7 +56,7 @@ func (d *Driver) jobOutcome(ctx context.Context, path string, job *wmi.Object) e
 	}
 	je := &wmi.JobError{Path: path, JobState: state, ErrorCode: code, Description: job.String("ErrorDescription"),
 		Errors: d.jobErrors(context.WithoutCancel(ctx), path)}
-	return fromWMI("export", je)
+	return fromWMI(op, je)
 }
 
 // jobErrors reads the job's Msvm_Error list: GetErrorEx where the job class
@@ -83,10 +83,10 @@ func (d *Driver) jobErrors(ctx context.Context, path string) []*wmi.Object {
 // killJob asks Hyper-V to stop a job (RequestStateChange 5 Kill, as os-win
 // does; whether 4 Terminate works for export jobs is UNCERTAIN) and waits,
 // bounded by CancelTimeout, for it to reach an end state.
-func (d *Driver) killJob(path string, job *wmi.Object, prog Progress, log *zap.Logger) error {
+func (d *Driver) killJob(op, path string, job *wmi.Object, prog Progress, log *zap.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CancelTimeout)
 	defer cancel()
-	cancelled := errs.E(errs.Cancelled, "the export was cancelled")
+	cancelled := errs.E(errs.Cancelled, "the %s was cancelled", op)
 	if job.Has("Cancellable") && !job.Bool("Cancellable") {
 		prog.Warn("Hyper-V reports this job as not cancellable; waiting for it to finish")
 	} else {
@@ -111,13 +111,13 @@ func (d *Driver) killJob(path string, job *wmi.Object, prog Progress, log *zap.L
 		}
 		state := uint16(j.Uint("JobState"))
 		if wmi.JobStateTerminal(state) {
-			if err := d.jobOutcome(ctx, path, j); err != nil {
+			if err := d.jobOutcome(ctx, op, path, j); err != nil {
 				if errs.Is(err, errs.Cancelled) {
 					return cancelled
 				}
 				return err
 			}
-			prog.Warn("the Hyper-V job completed before the cancel took effect; the export is kept")
+			prog.Warn("the Hyper-V job completed before the cancel took effect")
 			return nil
 		}
 		select {

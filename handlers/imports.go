@@ -1,0 +1,81 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/imports"
+	"github.com/hvport/hvport/jobs"
+)
+
+// importsResource serves /v1/import-settings and /v1/imports.
+type importsResource struct {
+	svc  *imports.Service
+	jobs *jobs.Registry
+	log  *zap.Logger
+}
+
+// importSource is the body of POST /v1/import-settings.
+type importSource struct {
+	Directory *string `json:"directory"`
+	ExportID  *string `json:"exportId"`
+}
+
+func (s importSource) source() imports.Source {
+	var src imports.Source
+	if s.Directory != nil {
+		src.Directory = *s.Directory
+	}
+	if s.ExportID != nil {
+		src.ExportID = *s.ExportID
+	}
+	return src
+}
+
+// importRequest is the body of POST /v1/imports.
+type importRequest struct {
+	Directory *string        `json:"directory"`
+	ExportID  *string        `json:"exportId"`
+	Settings  *imports.Patch `json:"settings"`
+}
+
+// settings answers GET (query parameters) and POST (body) alike.
+func (i importsResource) settings(w http.ResponseWriter, r *http.Request) (any, error) {
+	var src importSource
+	if r.Method == http.MethodPost {
+		if err := decodeJSON(w, r, &src); err != nil {
+			return nil, err
+		}
+	} else {
+		q := r.URL.Query()
+		if v := q.Get("directory"); v != "" {
+			src.Directory = &v
+		}
+		if v := q.Get("exportId"); v != "" {
+			src.ExportID = &v
+		}
+	}
+	return i.svc.DefaultSettings(r.Context(), src.source())
+}
+
+// start validates an import and queues it as a job.
+func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req importRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return nil, err
+	}
+	plan, err := i.svc.Plan(r.Context(), importSource{req.Directory, req.ExportID}.source(), req.Settings)
+	if err != nil {
+		return nil, err
+	}
+	vm := plan.VM()
+	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Directory(), Settings: plan.Settings}
+	snap, err := i.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
+	if err != nil {
+		return nil, err
+	}
+	i.log.Info("import queued", zap.String("job_id", snap.ID), zap.String("directory", plan.Directory()))
+	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+}

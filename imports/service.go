@@ -1,0 +1,452 @@
+package imports
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/exports"
+	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/fcopy"
+)
+
+// Progress is what an import job reports to (the registry's Reporter).
+type Progress interface {
+	hyperv.Progress
+	Result(v any)
+}
+
+// Service runs imports.
+type Service struct {
+	Driver *hyperv.Driver
+	// Exports resolves an export id to its directory; optional.
+	Exports *exports.Store
+	Log     *zap.Logger
+}
+
+// Source names what to import: a directory, or an export by id.
+type Source struct {
+	Directory string
+	ExportID  string
+}
+
+// ResolveDirectory turns a Source into the export's directory.
+func (s *Service) ResolveDirectory(src Source) (string, error) {
+	switch {
+	case src.Directory != "" && src.ExportID != "":
+		return "", errs.Field("exportId", "give either directory or exportId, not both")
+	case src.ExportID != "":
+		if s.Exports == nil {
+			return "", errs.Field("exportId", "this server keeps no export store; give a directory")
+		}
+		e, err := s.Exports.Get(src.ExportID)
+		if err != nil {
+			return "", err
+		}
+		return e.Dir, nil
+	case src.Directory == "":
+		return "", errs.Field("directory", "required (or exportId): the absolute path of an export on the Hyper-V host")
+	}
+	if !filepath.IsAbs(src.Directory) {
+		return "", errs.Field("directory", "must be an absolute path on the Hyper-V host, got \""+src.Directory+"\"")
+	}
+	return filepath.Clean(src.Directory), nil
+}
+
+// DefaultSettings returns the import settings Hyper-V would use for the
+// export, with incompatibilities and fixes.
+func (s *Service) DefaultSettings(ctx context.Context, src Source) (Report, error) {
+	dir, err := s.ResolveDirectory(src)
+	if err != nil {
+		return Report{}, err
+	}
+	in, err := s.Inspect(ctx, dir)
+	if err != nil {
+		return Report{}, err
+	}
+	return in.report, nil
+}
+
+// Plan is a validated import ready to run.
+type Plan struct {
+	s        *Service
+	in       *inspected
+	Settings Settings
+	copies   []copyPair
+	warnings []string
+}
+
+type copyPair struct{ src, dst string }
+
+// Plan validates an import: the patch over the defaults, the rules of the
+// settings model (Target* only with createCopy, index alignment, per-file
+// paths over data roots), switches, id conflicts and copy targets.
+func (s *Service) Plan(ctx context.Context, src Source, patch *Patch) (*Plan, error) {
+	dir, err := s.ResolveDirectory(src)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.Inspect(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	def := in.report.Settings
+	st, warnings, err := apply(def, patch, s.Driver.API())
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{s: s, in: in, Settings: st, warnings: warnings}
+	if err := p.check(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// check enforces what Hyper-V would refuse, before any job starts.
+func (p *Plan) check(ctx context.Context) error {
+	st := p.Settings
+	if !st.GenerateNewID {
+		if vm, err := p.s.Driver.FindVM(ctx, p.in.def.VMID); err == nil {
+			return &errs.Error{Kind: errs.Conflict, Msg: "a VM with id " + vm.ID + " (" + vm.Name + ") is already registered; import with \"generateNewId\": true (and \"createCopy\": true), or remove that VM first",
+				Extra: map[string]any{"fix": map[string]any{"generateNewId": true, "createCopy": true}}}
+		}
+	}
+	names := make([]string, len(p.in.switches))
+	for i, sw := range p.in.switches {
+		names[i] = sw.Name
+	}
+	for i, c := range st.TargetNetworkConnections {
+		if c != "" && p.switchPath(c) == "" {
+			return errs.Field(fmt.Sprintf("settings.targetNetworkConnections[%d]", i), "no virtual switch named \""+c+"\" on this host; use one of the host's switches or \"\" to leave the adapter disconnected", names...)
+		}
+	}
+	if !st.CreateCopy {
+		return nil
+	}
+	for i, src := range st.SourceResourcePaths {
+		dst := st.TargetResourcePaths[i]
+		if !filepath.IsAbs(dst) {
+			return errs.Field(fmt.Sprintf("settings.targetResourcePaths[%d]", i), "must be an absolute path")
+		}
+		if _, err := os.Stat(dst); err == nil {
+			return &errs.Error{Kind: errs.Conflict, Msg: "the copy target " + dst + " already exists; choose another targetResourcePaths[" + fmt.Sprint(i) + "] or targetVhdDataRoot",
+				Extra: map[string]any{"target": dst}}
+		}
+		p.copies = append(p.copies, copyPair{src, dst})
+	}
+	for _, root := range []struct{ field, dir string }{{"settings.targetVmDataRoot", st.TargetVmDataRoot}, {"settings.targetSnapshotDataRoot", st.TargetSnapshotDataRoot}} {
+		if !filepath.IsAbs(root.dir) {
+			return errs.Field(root.field, "must be an absolute path")
+		}
+	}
+	cfg := filepath.Join(st.TargetVmDataRoot, "Virtual Machines", p.in.def.VMID+".vmcx")
+	if !st.GenerateNewID && fileExists(cfg) {
+		return &errs.Error{Kind: errs.Conflict, Msg: "the copy target " + cfg + " already exists", Extra: map[string]any{"target": cfg}}
+	}
+	return nil
+}
+
+func (p *Plan) switchPath(name string) string {
+	for _, sw := range p.in.switches {
+		if sw.Name == name || strings.EqualFold(sw.ID, name) {
+			return sw.Path
+		}
+	}
+	return ""
+}
+
+// apply lays a patch over the defaults. Per-resource paths win over data
+// roots; a changed data root alone moves every resource that has no path
+// of its own; Target* without createCopy are ignored with a warning, as
+// Hyper-V ignores them.
+func apply(def Settings, p *Patch, api hyperv.APIVersion) (Settings, []string, error) {
+	st := def
+	st.CurrentResourcePaths = append([]string(nil), def.CurrentResourcePaths...)
+	st.SourceResourcePaths = append([]string(nil), def.SourceResourcePaths...)
+	st.TargetResourcePaths = append([]string(nil), def.TargetResourcePaths...)
+	st.TargetNetworkConnections = append([]string(nil), def.TargetNetworkConnections...)
+	if p == nil {
+		return st, nil, nil
+	}
+	var bad []errs.FieldError
+	field := func(name, reason string, allowed ...string) {
+		bad = append(bad, errs.FieldError{Field: "settings." + name, Reason: reason, Allowed: allowed})
+	}
+	if p.CurrentResourcePaths != nil && !reflect.DeepEqual(p.CurrentResourcePaths, def.CurrentResourcePaths) {
+		field("currentResourcePaths", "read-only: it lists the resources recorded in the export; edit sourceResourcePaths / targetResourcePaths instead")
+	}
+	if p.SourceNetworkConnections != nil && !reflect.DeepEqual(p.SourceNetworkConnections, def.SourceNetworkConnections) {
+		field("sourceNetworkConnections", "read-only: it lists the switches recorded in the export; edit targetNetworkConnections instead")
+	}
+	if p.SecurityScope != nil && api != hyperv.V1 {
+		field("securityScope", "only the v1 API (Windows Server 2008 R2 / 2012) has SecurityScope; leave it out")
+	}
+	if p.Name != nil {
+		if strings.TrimSpace(*p.Name) == "" {
+			field("name", "must not be empty")
+		}
+		st.Name = *p.Name
+	}
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&st.GenerateNewID, p.GenerateNewID)
+	set(&st.CreateCopy, p.CreateCopy)
+	st.SecurityScope = p.SecurityScope
+	roots := []struct {
+		name string
+		dst  *string
+		v    *string
+	}{
+		{"sourceVmDataRoot", &st.SourceVmDataRoot, p.SourceVmDataRoot},
+		{"sourceSnapshotDataRoot", &st.SourceSnapshotDataRoot, p.SourceSnapshotDataRoot},
+		{"sourceVhdDataRoot", &st.SourceVhdDataRoot, p.SourceVhdDataRoot},
+		{"targetVmDataRoot", &st.TargetVmDataRoot, p.TargetVmDataRoot},
+		{"targetSnapshotDataRoot", &st.TargetSnapshotDataRoot, p.TargetSnapshotDataRoot},
+		{"targetVhdDataRoot", &st.TargetVhdDataRoot, p.TargetVhdDataRoot},
+	}
+	for _, r := range roots {
+		if r.v == nil {
+			continue
+		}
+		if !filepath.IsAbs(*r.v) {
+			field(r.name, "must be an absolute path on the Hyper-V host")
+			continue
+		}
+		*r.dst = filepath.Clean(*r.v)
+	}
+	n := len(def.CurrentResourcePaths)
+	// A data root alone moves every resource into it (keeping file names).
+	if p.SourceVhdDataRoot != nil && st.SourceVhdDataRoot != def.SourceVhdDataRoot {
+		for i := range st.SourceResourcePaths {
+			st.SourceResourcePaths[i] = join(st.SourceVhdDataRoot, def.CurrentResourcePaths[i])
+		}
+	}
+	if p.TargetVhdDataRoot != nil && st.TargetVhdDataRoot != def.TargetVhdDataRoot {
+		for i := range st.TargetResourcePaths {
+			st.TargetResourcePaths[i] = join(st.TargetVhdDataRoot, def.CurrentResourcePaths[i])
+		}
+	}
+	// Per-resource paths override the roots.
+	perResource := func(name string, patch []*string, dst []string) {
+		for i, v := range patch {
+			if i >= n {
+				field(fmt.Sprintf("%s[%d]", name, i), fmt.Sprintf("no resource at index %d: currentResourcePaths has %d entries", i, n))
+				continue
+			}
+			if v == nil {
+				continue
+			}
+			if !filepath.IsAbs(*v) {
+				field(fmt.Sprintf("%s[%d]", name, i), "must be an absolute path on the Hyper-V host")
+				continue
+			}
+			dst[i] = filepath.Clean(*v)
+		}
+	}
+	perResource("sourceResourcePaths", p.SourceResourcePaths, st.SourceResourcePaths)
+	perResource("targetResourcePaths", p.TargetResourcePaths, st.TargetResourcePaths)
+	for i, v := range p.TargetNetworkConnections {
+		if i >= len(def.SourceNetworkConnections) {
+			field(fmt.Sprintf("targetNetworkConnections[%d]", i), fmt.Sprintf("no network adapter at index %d: the VM has %d", i, len(def.SourceNetworkConnections)))
+			continue
+		}
+		if v != nil {
+			st.TargetNetworkConnections[i] = *v
+		}
+	}
+	if len(bad) > 0 {
+		return st, nil, &errs.Error{Kind: errs.Invalid, Msg: "invalid import settings", Fields: bad}
+	}
+	var warnings []string
+	if !st.CreateCopy {
+		var ignored []string
+		if p.TargetVmDataRoot != nil {
+			ignored = append(ignored, "targetVmDataRoot")
+		}
+		if p.TargetSnapshotDataRoot != nil {
+			ignored = append(ignored, "targetSnapshotDataRoot")
+		}
+		if p.TargetVhdDataRoot != nil {
+			ignored = append(ignored, "targetVhdDataRoot")
+		}
+		if p.TargetResourcePaths != nil {
+			ignored = append(ignored, "targetResourcePaths")
+		}
+		if len(ignored) > 0 {
+			warnings = append(warnings, strings.Join(ignored, ", ")+" ignored: Target* settings take effect only with createCopy true (the VM is registered where its files are)")
+		}
+	}
+	return st, warnings, nil
+}
+
+// Run imports: planned VM, fix-ups, copy, validate, realize. On failure or
+// cancel the planned VM is destroyed and copied files removed.
+func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
+	st, def := p.Settings, p.in.def
+	log := p.s.Log.With(zap.String("export", def.Dir), zap.String("mode", st.mode()))
+	for _, w := range p.warnings {
+		prog.Warn(w)
+	}
+	d := p.s.Driver
+	prog.Phase("planning")
+	planned, err := d.ImportDefinition(ctx, def, st.GenerateNewID, scaled{prog, 0, 5})
+	if err != nil {
+		return err
+	}
+	var copied []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		prog.Phase("cleaning-up")
+		var done []string
+		if derr := d.DestroyPlanned(ctx, planned); derr != nil {
+			prog.Warn("cleanup: could not discard planned VM " + planned.ID + ": " + derr.Error())
+		} else {
+			done = append(done, "discarded planned VM "+planned.ID)
+		}
+		removed := 0
+		for _, f := range copied {
+			if rerr := os.Remove(f); rerr == nil {
+				removed++
+			} else if !os.IsNotExist(rerr) {
+				prog.Warn("cleanup: could not remove " + f + ": " + rerr.Error())
+			}
+		}
+		if len(copied) > 0 {
+			done = append(done, fmt.Sprintf("removed %d copied file(s)", removed))
+		}
+		if len(done) > 0 {
+			prog.Warn("cleaned up: " + strings.Join(done, "; "))
+		}
+		log.Info("import rolled back", zap.Strings("cleanup", done), zap.Error(err))
+	}()
+
+	prog.Phase("fixing-up")
+	roots := hyperv.DataRoots{Configuration: st.SourceVmDataRoot, Snapshot: st.SourceSnapshotDataRoot, SwapFile: st.SourceVmDataRoot}
+	if st.CreateCopy {
+		roots = hyperv.DataRoots{Configuration: st.TargetVmDataRoot, Snapshot: st.TargetSnapshotDataRoot, SwapFile: st.TargetVmDataRoot}
+	}
+	if err := d.ModifyPlanned(ctx, planned, st.Name, roots); err != nil {
+		return err
+	}
+	for _, disk := range planned.Disks {
+		i := indexFold(st.CurrentResourcePaths, disk.Path)
+		if i < 0 {
+			continue
+		}
+		want := st.SourceResourcePaths[i]
+		if st.CreateCopy {
+			want = st.TargetResourcePaths[i]
+		}
+		if want != disk.Path {
+			if err := d.SetDiskPath(ctx, disk, want); err != nil {
+				return err
+			}
+		}
+	}
+	for i, nic := range planned.NICs {
+		if i >= len(st.TargetNetworkConnections) {
+			break
+		}
+		target := st.TargetNetworkConnections[i]
+		path := ""
+		if target != "" {
+			path = p.switchPath(target)
+		}
+		if path == nic.SwitchPath && nic.Connected == (target != "") {
+			continue
+		}
+		if err := d.ConnectNIC(ctx, nic, path); err != nil {
+			return err
+		}
+	}
+	prog.Progress(10)
+
+	var bytes int64
+	if len(p.copies) > 0 {
+		prog.Phase("copying")
+		var total int64
+		for _, c := range p.copies {
+			if fi, err := os.Stat(c.src); err == nil {
+				total += fi.Size()
+			}
+		}
+		var done int64
+		for _, c := range p.copies {
+			base := done
+			copied = append(copied, c.dst)
+			if err := fcopy.Copy(ctx, c.src, c.dst, func(n int64) {
+				if total > 0 {
+					prog.Progress(10 + int((base+n)*80/total))
+				}
+			}); err != nil {
+				if ctx.Err() != nil {
+					return errs.Wrap(errs.Cancelled, context.Cause(ctx), "the import was cancelled while copying %s", c.src)
+				}
+				return errs.Wrap(errs.HostFailed, err, "copy %s to %s", c.src, c.dst)
+			}
+			fi, _ := os.Stat(c.dst)
+			if fi != nil {
+				done += fi.Size()
+			}
+		}
+		bytes = done
+	}
+	if ctx.Err() != nil {
+		return errs.Wrap(errs.Cancelled, context.Cause(ctx), "the import was cancelled")
+	}
+
+	prog.Phase("validating")
+	prog.Progress(90)
+	found, err := d.ValidatePlanned(ctx, planned)
+	if err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		list := make([]map[string]string, len(found))
+		msgs := make([]string, len(found))
+		for i, f := range found {
+			list[i] = map[string]string{"messageId": f.MessageID, "message": f.Message, "source": f.Source}
+			msgs[i] = f.Message
+		}
+		return &errs.Error{Kind: errs.Invalid, Msg: "Hyper-V found the import incompatible with this host: " + strings.Join(msgs, "; ") + " (GET /v1/import-settings shows fixes)",
+			Extra: map[string]any{"incompatibilities": list}}
+	}
+	prog.Phase("realizing")
+	prog.Progress(93)
+	vm, err := d.RealizePlanned(ctx, planned, scaled{prog, 93, 99})
+	if err != nil {
+		return err
+	}
+	log.Info("import completed", zap.String("vm", vm.Name), zap.String("vm_id", vm.ID), zap.Int("copied", len(copied)))
+	prog.Result(Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: st.mode(), CopiedFiles: len(copied), CopiedBytes: bytes,
+		ConfigRoot: roots.Configuration, VMLocation: "/v1/vms/" + vm.ID})
+	return nil
+}
+
+// Directory is where the import reads from.
+func (p *Plan) Directory() string { return p.in.def.Dir }
+
+// VM names the exported VM.
+func (p *Plan) VM() VMRef { return p.in.report.VM }
+
+// scaled maps 0-100 progress into [from, to].
+type scaled struct {
+	p        Progress
+	from, to int
+}
+
+func (s scaled) Progress(p int)     { s.p.Progress(s.from + p*(s.to-s.from)/100) }
+func (s scaled) Phase(name string)  { s.p.Phase(name) }
+func (s scaled) WMIJob(path string) { s.p.WMIJob(path) }
+func (s scaled) Warn(msg string)    { s.p.Warn(msg) }

@@ -1,0 +1,46 @@
+package imports
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hvport/hvport/wmi"
+)
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func samePath(a, b string) bool { return a != "" && b != "" && wmi.SamePath(a, b) }
+
+func indexFold(list []string, s string) int {
+	for i, x := range list {
+		if strings.EqualFold(x, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// nilToEmpty makes arrays [] rather than null in JSON.
+func nilToEmpty(s *Settings) {
+	for _, p := range []*[]string{&s.CurrentResourcePaths, &s.SourceResourcePaths, &s.TargetResourcePaths,
+		&s.SourceNetworkConnections, &s.TargetNetworkConnections} {
+		if *p == nil {
+			*p = []string{}
+		}
+	}
+}
+
+// quietProgress drops progress (for work that is not a job).
+type quietProgress struct{}
+
+func (quietProgress) Phase(string)  {}
+func (quietProgress) Progress(int)  {}
+func (quietProgress) WMIJob(string) {}
+func (quietProgress) Warn(string)   {}
+func (quietProgress) Result(any)    {}
