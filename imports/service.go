@@ -28,6 +28,9 @@ type Service struct {
 	// Exports resolves an export id to its directory; optional.
 	Exports *exports.Store
 	Log     *zap.Logger
+	// CopyFile copies one disk for createCopy imports; default fcopy.Copy.
+	// Tests wrap it to hold a copy mid-way.
+	CopyFile func(ctx context.Context, src, dst string, progress func(done int64)) error
 }
 
 // Source names what to import: a directory, or an export by id.
@@ -385,7 +388,11 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		for _, c := range p.copies {
 			base := done
 			copied = append(copied, c.dst)
-			if err := fcopy.Copy(ctx, c.src, c.dst, func(n int64) {
+			copyFile := p.s.CopyFile
+			if copyFile == nil {
+				copyFile = fcopy.Copy
+			}
+			if err := copyFile(ctx, c.src, c.dst, func(n int64) {
 				if total > 0 {
 					prog.Progress(10 + int((base+n)*80/total))
 				}
