@@ -34,6 +34,7 @@ type env struct {
 	dataDir string
 	root    string // the export root
 	store   *exports.Store
+	imports *imports.Service
 }
 
 type envOptions struct {
@@ -80,7 +81,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			t.Errorf("sim close: %v", err)
 		}
 	})
-	return &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store,
+	return &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store, imports: impSvc,
 		client: &http.Client{Transport: apitest.Transport{T: t}, Timeout: 10 * time.Second}}
 }
 
