@@ -21,13 +21,13 @@ type importReport struct {
 	Directory string
 	VM        api.VMRef
 	Settings  struct {
-		Name                                                        string
-		GenerateNewID                                               bool `json:"generateNewId"`
-		CreateCopy                                                  bool
-		SecurityScope                                               *string
+		Name                                                           string
+		GenerateNewID                                                  bool `json:"generateNewId"`
+		CreateCopy                                                     bool
+		SecurityScope                                                  *string
 		CurrentResourcePaths, SourceResourcePaths, TargetResourcePaths []string
-		SourceNetworkConnections, TargetNetworkConnections          []string
-		SourceVhdDataRoot, TargetVhdDataRoot, TargetVmDataRoot      string
+		SourceNetworkConnections, TargetNetworkConnections             []string
+		SourceVhdDataRoot, TargetVhdDataRoot, TargetVmDataRoot         string
 	}
 	Incompatibilities []struct {
 		MessageID, Message, Source string
