@@ -28,6 +28,20 @@ const (
 	ClassAffectedJobElement          = "Msvm_AffectedJobElement"      // association
 	ClassMostCurrentSnapshotInBranch = "Msvm_MostCurrentSnapshotInBranch"
 	ClassParameters                  = "__PARAMETERS"
+	// GetDefinitionFileSummaryInformation's out-parameter holds
+	// Msvm_SummaryInformation instances; the declared type is
+	// Msvm_SummaryInformationBase since Windows 10 1703 (§2.1).
+	ClassSummaryInformation     = "Msvm_SummaryInformation"
+	ClassSummaryInformationBase = "Msvm_SummaryInformationBase"
+)
+
+// Msvm_Error.MessageID values the driver can recognise. Microsoft publishes
+// no list (hyperv-wmi-facts.md §2.6, §7); this one is from the Compare-VM
+// documentation's example.
+const (
+	// MessageIDSwitchNotFound: "Could not find Ethernet switch '<name>'.",
+	// ErrorSource the network adapter's port allocation.
+	MessageIDSwitchNotFound = "33012"
 )
 
 // Method return codes of the "Hyper-V style" methods (ExportSystemDefinition,

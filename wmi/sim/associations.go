@@ -20,6 +20,12 @@ import (
 //	Msvm_SystemExportSettingData     ManagedElement=VM        SettingData=export setting data
 //	Msvm_HostedService               Antecedent=host          Dependent=VMMS
 //	Msvm_AffectedJobElement          AffectedElement=VM       AffectingElement=job
+//	                                 (a planned VM for import jobs; the
+//	                                 realized VM once a realize completes)
+//
+// A planned VM (Msvm_PlannedComputerSystem) has the same settings,
+// snapshot and component associations as a realized one, but no export
+// setting data.
 //
 // So ASSOCIATORS OF {VM} WHERE ResultClass = Msvm_VirtualSystemSettingData
 // returns the VM's settings and every snapshot's, as on a real host.
@@ -35,38 +41,53 @@ type link struct {
 
 func (h *Host) linksLocked() []link {
 	var out []link
-	add := func(assoc *classDef, leftRole, left, rightRole, right string) {
+	var add addLink = func(assoc *classDef, leftRole, left, rightRole, right string) {
 		out = append(out, link{assoc, leftRole, left, rightRole, right})
 	}
 	for _, vm := range h.vms {
 		c := vm.config
-		system, settings := h.vmSystemPath(c.ID), h.systemSettingPath(c.ID)
-		add(assocSettingsDefineState, "ManagedElement", system, "SettingData", settings)
-		add(assocElementSettingData, "ManagedElement", system, "SettingData", settings)
-		for _, s := range vm.snapshots {
-			add(assocSnapshotOfSystem, "Antecedent", system, "Dependent", h.systemSettingPath(s.ID))
-		}
-		if c.Parent != "" {
-			add(assocMostCurrentSnapshot, "Antecedent", system, "Dependent", h.systemSettingPath(c.Parent))
-		}
+		system := h.vmSystemPath(c.ID)
+		h.systemLinksLocked(system, c, vm.snapshots, add)
 		add(assocSystemExportSettings, "ManagedElement", system, "SettingData",
 			h.path(wmi.ClassExportSettingData, wmi.Key{Name: "InstanceID", Value: settingInstanceID(c.ID)}))
-		for _, cfg := range append([]*vmConfig{c}, vm.snapshots...) {
-			group := h.systemSettingPath(cfg.ID)
-			for _, o := range h.storageAllocationsOfLocked(cfg) {
-				add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
-			}
-			for _, o := range h.ethernetPortAllocationsOfLocked(cfg) {
-				add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
-			}
-		}
 	}
 	add(assocHostedService, "Antecedent", h.hostSystemPath(), "Dependent", h.managementServicePath())
 	add(assocElementSettingData, "ManagedElement", h.managementServicePath(), "SettingData", h.managementServiceSettingsPath())
+	for _, p := range h.planned {
+		h.plannedLinksLocked(p, add)
+	}
 	for _, j := range h.jobs {
-		add(assocAffectedJobElement, "AffectedElement", h.vmSystemPath(j.vmID), "AffectingElement", h.jobPath(j.id))
+		if !j.hidden && j.affected != "" {
+			add(assocAffectedJobElement, "AffectedElement", j.affected, "AffectingElement", h.jobPath(j.id))
+		}
 	}
 	return out
+}
+
+// addLink records one association instance.
+type addLink func(assoc *classDef, leftRole, left, rightRole, right string)
+
+// systemLinksLocked adds the associations a realized or planned VM shares:
+// its settings, its snapshots' settings and their resource settings.
+func (h *Host) systemLinksLocked(system string, c *vmConfig, snapshots []*vmConfig, add addLink) {
+	settings := h.systemSettingPath(c.ID)
+	add(assocSettingsDefineState, "ManagedElement", system, "SettingData", settings)
+	add(assocElementSettingData, "ManagedElement", system, "SettingData", settings)
+	for _, s := range snapshots {
+		add(assocSnapshotOfSystem, "Antecedent", system, "Dependent", h.systemSettingPath(s.ID))
+	}
+	if c.Parent != "" {
+		add(assocMostCurrentSnapshot, "Antecedent", system, "Dependent", h.systemSettingPath(c.Parent))
+	}
+	for _, cfg := range append([]*vmConfig{c}, snapshots...) {
+		group := h.systemSettingPath(cfg.ID)
+		for _, o := range h.storageAllocationsOfLocked(cfg) {
+			add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
+		}
+		for _, o := range h.ethernetPortAllocationsOfLocked(cfg) {
+			add(assocSettingDataComponent, "GroupComponent", group, "PartComponent", o.Path)
+		}
+	}
 }
 
 // associatorsLocked runs an ASSOCIATORS OF query.

@@ -32,11 +32,15 @@ const (
 // job is one Msvm_ConcreteJob.
 type job struct {
 	id          string
-	vmID        string
+	vmID        string // the VM or planned VM the job works on (busy check)
 	vmName      string
 	jobType     uint16
 	caption     string
 	description string
+	// hidden marks the job of a method that runs inline
+	// (Options.ImportSynchronous): it keeps its system busy, but no
+	// Msvm_ConcreteJob is visible.
+	hidden bool
 
 	// Guarded by Host.mu.
 	state            uint16
@@ -50,16 +54,26 @@ type job struct {
 	changed          time.Time
 	finished         time.Time
 	stopRequest      uint16 // 0, JobTerminated or JobKilled once a stop was asked for
+	// affected is the object path the job's Msvm_AffectedJobElement
+	// names ("" for none yet): an import job's planned VM once created, a
+	// realize job's planned VM and then the realized VM.
+	affected string
+	// errors are the job's own Msvm_Error instances (validation
+	// incompatibilities); nil means the one generic error of a failed job.
+	errors []*wmi.Object
 
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the job's goroutine ends
 }
 
-// jobFailure is a job error with the ErrorCode to report.
+// jobFailure is a job error with the ErrorCode to report and, when the
+// failure has several causes, the Msvm_Error instances that GetErrorEx
+// returns.
 type jobFailure struct {
 	code        uint16
 	summary     string
 	description string
+	errors      []*wmi.Object
 }
 
 func (f *jobFailure) Error() string { return f.description }
@@ -68,20 +82,41 @@ func (f *jobFailure) Error() string { return f.description }
 // returning an error, and call Host.completeJob as its last step.
 type jobWork func(ctx context.Context, j *job) error
 
-// startJobLocked creates a job for vm and runs work in a goroutine.
-func (h *Host) startJobLocked(vm *virtualMachine, jobType uint16, caption, description string, work jobWork) *job {
+// jobSpec describes the job a method starts.
+type jobSpec struct {
+	systemID, systemName string // the VM or planned VM the job works on
+	affected             string // initial Msvm_AffectedJobElement target, "" for none
+	jobType              uint16
+	caption, description string
+}
+
+// vmJobSpec is the spec of a job on a realized VM.
+func (h *Host) vmJobSpec(vm *virtualMachine, jobType uint16, caption, description string) jobSpec {
+	return jobSpec{systemID: vm.config.ID, systemName: vm.config.Name, affected: h.vmSystemPath(vm.config.ID),
+		jobType: jobType, caption: caption, description: description}
+}
+
+// newJobLocked registers a job that has not started yet. The caller must
+// run it with runJob (which balances jobsRunning).
+func (h *Host) newJobLocked(spec jobSpec, hidden bool) (*job, context.Context) {
 	now := h.now()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	j := &job{
-		id: newGUID(), vmID: vm.config.ID, vmName: vm.config.Name,
-		jobType: jobType, caption: caption, description: description,
-		state: wmi.JobStarting, status: "Job is starting",
+		id: newGUID(), vmID: spec.systemID, vmName: spec.systemName, hidden: hidden,
+		jobType: spec.jobType, caption: spec.caption, description: spec.description,
+		state: wmi.JobStarting, status: "Job is starting", affected: spec.affected,
 		submitted: now, changed: now, cancel: cancel, done: make(chan struct{}),
 	}
 	h.jobs = append(h.jobs, j)
 	h.jobsRunning.Add(1)
+	return j, ctx
+}
+
+// startJobLocked creates a job and runs work in a goroutine.
+func (h *Host) startJobLocked(spec jobSpec, work jobWork) *job {
+	j, ctx := h.newJobLocked(spec, false)
 	go h.runJob(ctx, j, work)
-	h.log.Info("job started", zap.String("job", j.id), zap.String("vm", j.vmName), zap.String("caption", caption))
+	h.log.Info("job started", zap.String("job", j.id), zap.String("vm", j.vmName), zap.String("caption", j.caption))
 	return j
 }
 
@@ -117,6 +152,7 @@ func (h *Host) runJob(ctx context.Context, j *job, work jobWork) {
 	case errors.As(err, &f):
 		j.state, j.errorCode = wmi.JobException, f.code
 		j.errorSummary, j.errorDescription = f.summary, f.description
+		j.errors = f.errors
 		j.status = "Job failed"
 	default:
 		j.state, j.errorCode = wmi.JobException, uint16(wmi.ReturnFailed)
@@ -130,11 +166,22 @@ func (h *Host) runJob(ctx context.Context, j *job, work jobWork) {
 // completeJob marks the job Completed unless a stop was requested, in which
 // case it returns the stop's cause and the work must undo its output. Doing
 // both under h.mu makes "finished" and "stopped" exclusive.
-func (h *Host) completeJob(ctx context.Context, j *job) error {
+func (h *Host) completeJob(ctx context.Context, j *job) error { return h.commitJob(ctx, j, nil) }
+
+// commitJob is completeJob with a last step: unless a stop was requested,
+// commit runs under h.mu (it changes the model: registers a VM, removes a
+// planned one, ...) and the job completes only if it succeeds. A commit
+// that fails must leave the model as it was.
+func (h *Host) commitJob(ctx context.Context, j *job, commit func() error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if j.stopRequest != 0 {
 		return context.Cause(ctx)
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return err
+		}
 	}
 	now := h.now()
 	j.state, j.percent, j.status, j.changed, j.finished = wmi.JobCompleted, 100, "Job completed successfully", now, now

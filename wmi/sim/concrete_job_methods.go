@@ -28,7 +28,7 @@ func (h *Host) jobPath(id string) string {
 
 func (h *Host) jobLocked(id string) *job {
 	for _, j := range h.jobs {
-		if strings.EqualFold(j.id, id) {
+		if strings.EqualFold(j.id, id) && !j.hidden {
 			return j
 		}
 	}
@@ -38,7 +38,9 @@ func (h *Host) jobLocked(id string) *job {
 func (h *Host) jobsLocked() []*wmi.Object {
 	out := make([]*wmi.Object, 0, len(h.jobs))
 	for _, j := range h.jobs {
-		out = append(out, h.jobObjectLocked(j))
+		if !j.hidden {
+			out = append(out, h.jobObjectLocked(j))
+		}
 	}
 	return out
 }
@@ -100,7 +102,7 @@ func (h *Host) jobRequestStateChange(call *methodCall) (*wmi.Object, error) {
 		h.mu.Unlock()
 		return nil, jobGoneError(call)
 	}
-	if f := h.takeFaultLocked(call.method, h.vmLocked(j.vmID), true); f != nil {
+	if f := h.takeFaultLocked(call.method, j.vmID, j.vmName, true); f != nil {
 		h.mu.Unlock()
 		return outParams(f.ReturnValue), nil
 	}
@@ -133,11 +135,19 @@ func (h *Host) jobRequestStateChange(call *methodCall) (*wmi.Object, error) {
 	}
 }
 
-// jobErrorsLocked returns the job's Msvm_Error instances: one for a job
-// that did not complete, none otherwise.
+// jobErrorsLocked returns the job's Msvm_Error instances: its own list
+// (a validation's incompatibilities), else one for a job that did not
+// complete, none otherwise.
 func (h *Host) jobErrorsLocked(j *job) []*wmi.Object {
 	if j.errorCode == 0 && (j.state == wmi.JobCompleted || !wmi.JobStateTerminal(j.state)) {
 		return nil
+	}
+	if j.errors != nil {
+		out := make([]*wmi.Object, len(j.errors))
+		for i, e := range j.errors {
+			out[i] = e.Clone()
+		}
+		return out
 	}
 	return []*wmi.Object{h.jobErrorObjectLocked(j)}
 }

@@ -14,10 +14,13 @@ import (
 
 const configFormat = "hvsim.vmcx/1"
 
-// Configuration kinds.
+// Configuration kinds. The planned kinds are the simulator's records of a
+// planned VM and its imported snapshots (planned_model.go).
 const (
-	kindVirtualMachine = "virtualMachine"
-	kindSnapshot       = "snapshot"
+	kindVirtualMachine        = "virtualMachine"
+	kindSnapshot              = "snapshot"
+	kindPlannedVirtualMachine = "plannedVirtualMachine"
+	kindPlannedSnapshot       = "plannedSnapshot"
 )
 
 // Folder and file names of Hyper-V's layout (hyperv-wmi-facts.md §5.1,
@@ -27,6 +30,10 @@ const (
 	dirVirtualMachines  = "Virtual Machines"
 	dirSnapshots        = "Snapshots"
 	dirVirtualHardDisks = "Virtual Hard Disks"
+	// dirPlanned holds the simulator's records of planned VMs. Real hosts
+	// have a folder of this name under ProgramData\Microsoft\Windows\Hyper-V
+	// (from memory of real hosts; INFERRED, not in the facts).
+	dirPlanned          = "Planned Virtual Machines"
 	extConfig           = ".vmcx"
 	extRuntimeState     = ".vmrs"
 	extDifferencingDisk = ".avhdx"
@@ -60,6 +67,10 @@ type vmConfig struct {
 	Disks            []diskConfig    `json:"disks"`
 	NetworkAdapters  []nicConfig     `json:"networkAdapters"`
 	Export           *exportMetadata `json:"export,omitempty"`
+	// Notes are Msvm_VirtualSystemSettingData.Notes.
+	Notes []string `json:"notes,omitempty"`
+	// Import is set on the records of a planned VM and its snapshots.
+	Import *importMetadata `json:"import,omitempty"`
 }
 
 // diskConfig is one virtual hard disk attached to a VM or snapshot.
@@ -94,6 +105,21 @@ type exportMetadata struct {
 	CaptureLiveState          uint8     `json:"captureLiveState"`
 }
 
+// importMetadata records where a planned VM or planned snapshot came from.
+type importMetadata struct {
+	// DefinitionFile is the absolute path of the .vmcx it was imported
+	// from (the VM's, or the snapshot's own).
+	DefinitionFile string `json:"definitionFile"`
+	// SourceID is the VM GUID in the definition file (a snapshot's: its
+	// own GUID there). With NewID the planned objects have new GUIDs.
+	SourceID string `json:"sourceId"`
+	NewID    bool   `json:"newId,omitempty"`
+	// RuntimeStateSource is the absolute path of the .vmrs that was
+	// imported with the VM, "" when none.
+	RuntimeStateSource string    `json:"runtimeStateSource,omitempty"`
+	Time               time.Time `json:"time"`
+}
+
 // clone returns a deep copy.
 func (c *vmConfig) clone() *vmConfig {
 	d := *c
@@ -107,6 +133,11 @@ func (c *vmConfig) clone() *vmConfig {
 	if c.Export != nil {
 		e := *c.Export
 		d.Export = &e
+	}
+	d.Notes = append([]string(nil), c.Notes...)
+	if c.Import != nil {
+		i := *c.Import
+		d.Import = &i
 	}
 	return &d
 }

@@ -23,10 +23,15 @@
 //     Name = host name) and each VM (Caption "Virtual Machine", Name = VM
 //     GUID, ElementName = display name, EnabledState 2 Running, 3 Off,
 //     6 Saved, 9 Paused, HealthState 5, OnTimeInMilliseconds, ProcessID).
+//   - Msvm_PlannedComputerSystem: each planned VM (an import not yet
+//     realized; Caption "Planned Virtual Machine", Name = GUID). It derives
+//     from CIM_ComputerSystem, so Msvm_ComputerSystem queries do not
+//     return it.
 //   - Msvm_VirtualSystemSettingData: each VM's settings
 //     (Microsoft:Hyper-V:System:Realized) and each snapshot's
 //     (Microsoft:Hyper-V:Snapshot:Realized, Parent = parent snapshot),
-//     InstanceID "Microsoft:<GUID>".
+//     a planned VM's (…:System:Planned) and its imported snapshots'
+//     (…:Snapshot:Planned), InstanceID "Microsoft:<GUID>".
 //   - Msvm_StorageAllocationSettingData: each disk of those settings,
 //     HostResource = [file path].
 //   - Msvm_EthernetPortAllocationSettingData: each network connection,
@@ -37,6 +42,11 @@
 //     settings (§1.3, §2.2), InstanceID "Microsoft:<VM GUID>".
 //   - Msvm_ConcreteJob: jobs, removed 5 minutes after they end (§3.2).
 //   - Msvm_Error: only embedded, from GetError/GetErrorEx.
+//   - Msvm_SummaryInformation: only embedded, from
+//     GetDefinitionFileSummaryInformation.
+//
+// Disk and port settings of planned VMs are listed with the others;
+// associations work for planned VMs as for VMs (associations.go).
 //
 // Each instance declares all the properties the simulator's schema
 // (schema.go) lists for its class — a subset of the real class, the
@@ -67,6 +77,19 @@
 //   - Msvm_VirtualSystemManagementService.ExportSystemDefinition
 //     (export_system_definition.go: synchronous checks and their order;
 //     export_plan.go: the files written; export_job.go: the job).
+//   - The v2 import (hyperv-wmi-facts.md §2.1, §2.4), each file giving its
+//     checks in order, its return codes and its job:
+//     ImportSystemDefinition (import_system_definition.go; the planned VM
+//     it builds: import_planning.go, definition_file.go),
+//     ImportSnapshotDefinitions (import_snapshot_definitions.go),
+//     ValidatePlannedSystem (validate_planned_system.go; MessageIDs in
+//     message_ids.go), RealizePlannedSystem (realize_planned_system.go),
+//     DestroySystem (destroy_system.go), ModifySystemSettings
+//     (modify_system_settings.go), ModifyResourceSettings
+//     (modify_resource_settings.go), GetDefinitionFileSummaryInformation
+//     (summary_information.go). DestroySystem, ModifySystemSettings and
+//     ModifyResourceSettings return the CIM-style codes 0-6, the others
+//     the Hyper-V-style 0/4096/32768-32779 (§3.1).
 //   - Msvm_ConcreteJob.RequestStateChange, GetError, GetErrorEx
 //     (concrete_job.go).
 //
@@ -75,13 +98,23 @@
 //
 // # Jobs
 //
-// Asynchronous work returns 4096 and a Job path. The job goes 3 Starting,
+// Asynchronous work returns 4096 and a Job path: exports (JobType 62),
+// imports, snapshot imports, validations and realizations (61), destroys
+// (3). An object out-parameter (ImportedSystem, ImportedSnapshots,
+// ResultingSystem) is then NULL, as on real hosts (§6.4): the job's
+// Msvm_AffectedJobElement names the planned VM an import created, the
+// planned VM a validation or realization works on, and once a
+// realization completed the new VM. Options.ImportSynchronous makes the
+// import methods (all but ValidatePlannedSystem) and DestroySystem finish
+// before returning 0 and their out-parameters instead. The job goes 3 Starting,
 // 4 Running, then 7 Completed (PercentComplete 100, ErrorCode 0), or
 // 10 Exception (ErrorCode, ErrorDescription), 9 Killed or 8 Terminated.
 // PercentComplete is bytes copied / bytes to copy and never goes down. A
 // job that fails or is stopped removes what it wrote (never anything that
 // was there before); while it runs its VM is busy (32774) and the VM's
-// EnabledState does not change. Close kills running jobs.
+// EnabledState does not change. Close kills running jobs. A failed
+// validation's (or realization's) job has one Msvm_Error per
+// incompatibility.
 //
 // # Test controls
 //
@@ -89,7 +122,10 @@
 // throttling and method delays; Options.CopyBytesPerSecond slows copies so
 // a test can catch a job mid-way; Options.MethodDelay delays calls;
 // Host.AddFault makes a method return a code or its job fail at a given
-// percentage. Seeds may freeze a VM in a transitional state.
+// percentage (at the start of jobs that copy nothing). Seeds may freeze a
+// VM in a transitional state. Options.HostRelease ("2016", "2019", "2022"
+// by default, "2025") sets the configuration versions the host accepts
+// (§2.7); Options.ImportSynchronous is described under Jobs.
 //
 // # Files
 //
@@ -102,14 +138,23 @@
 //	Hyper-V/Virtual Hard Disks/<name>.vhdx     a disk, deterministic pseudo-random bytes
 //	Hyper-V/Virtual Hard Disks/<name>_<Snap GUID>.avhdx
 //	                                           the differencing disk a checkpoint created
+//	Hyper-V/Planned Virtual Machines/<GUID>.vmcx
+//	                                           the record of a planned VM, and of each
+//	                                           snapshot imported into one
+//
+// A VM realized elsewhere — registered in place in an export folder, or
+// given other data roots — keeps its files there, in the same layout
+// under its ConfigurationDataRoot and SnapshotDataRoot.
 //
 // host.json (format "hvsim.host/1") holds the host settings (default data
-// roots, the default CaptureLiveState), the switches ({id, name}) and the
-// registered VMs ({id, configurationFile relative to DataDir, state
-// "off"|"running"|"saved"|"paused"|transitional, stateChanged}). It is
-// written atomically (temporary file, fsync, rename, fsync of the folder)
-// when the host is created and when it is closed. New on a DataDir that
-// has a host.json loads it and ignores Options.Seed.
+// roots, the default CaptureLiveState), the switches ({id, name}), the
+// registered VMs ({id, configurationFile relative to DataDir — absolute
+// when outside it —, state "off"|"running"|"saved"|"paused"|transitional,
+// stateChanged}) and the planned VMs ({id, recordFile}). It is written
+// atomically (temporary file, fsync, rename, fsync of the folder) when the
+// host is created, after each import, realization and destroy, and when
+// it is closed. New on a DataDir that has a host.json loads it and ignores
+// Options.Seed.
 //
 // A .vmcx is JSON in the simulator's own format "hvsim.vmcx/1" (the real
 // format is binary and undocumented): kind ("virtualMachine" or
@@ -119,10 +164,13 @@
 // snapshots (a VM's, in creation order), runtimeStateFile, disks
 // ({controllerType, controllerId, controllerNumber, location, path,
 // parentPaths: the differencing chain, nearest parent first}) and
-// networkAdapters ({id, switchId, switchName}). An exported .vmcx has no
-// data roots, an "export" record (sourceHost, time,
+// networkAdapters ({id, switchId, switchName}) and notes. An exported
+// .vmcx has no data roots, an "export" record (sourceHost, time,
 // copySnapshotConfiguration, captureLiveState), and names copied disks
-// relative to the export root ("Virtual Hard Disks/<file>").
+// relative to the export root ("Virtual Hard Disks/<file>"). A planned
+// VM's record has kind "plannedVirtualMachine" (its snapshots'
+// "plannedSnapshot"), absolute disk paths, and an "import" record
+// (definitionFile, sourceId, newId, runtimeStateSource, time).
 //
 // # Decisions on UNCERTAIN points
 //
@@ -146,11 +194,63 @@
 //   - Msvm_Error values (MessageID = the job's ErrorCode, ErrorType 4,
 //     PerceivedSeverity 5) and the job captions are invented.
 //
+// Import (details in each method's file):
+//
+//   - ImportSystemDefinition returns 4096 and a job by default (real hosts
+//     commonly do, §6.4); Options.ImportSynchronous switches to 0 and
+//     ImportedSystem. All its checks are synchronous (32773, 32779); the
+//     job repeats the GUID check (ErrorCode 32779). Only the simulator's
+//     .vmcx is read; .xml and .exp definition files give 32773.
+//   - "In use" (32779): the file is a registered VM's or snapshot's
+//     configuration, or GenerateNewSystemIdentifier is FALSE and a VM or
+//     planned VM has the GUID (§6.9).
+//   - A planned VM's data roots are the import location (the parent of the
+//     "Virtual Machines" folder), so realizing without changes registers
+//     the VM in place (Import-VM -Register, §2.5); disks keep the paths the
+//     definition names, relative ones resolved against that root.
+//   - NULL SnapshotFolder imports no snapshot: those referred to are
+//     missing (an incompatibility) until ImportSnapshotDefinitions. A
+//     SnapshotFolder that does not exist counts as empty.
+//   - New GUIDs (GenerateNewSystemIdentifier TRUE): random for the VM,
+//     derived from it for snapshots and network adapters.
+//   - Switches are matched by GUID, then by name (INFERRED).
+//   - ValidatePlannedSystem always starts a job; incompatibilities are
+//     Msvm_Error instances with MessageID 33012 (missing switch,
+//     documented) or invented ones (message_ids.go: 32900 missing virtual
+//     hard disk, 32901 unsupported configuration version, 32902 GUID
+//     already registered, 32903 missing snapshot); ErrorCode 32784 when
+//     the version is unsupported, else 32768. The version is checked here,
+//     not at import.
+//   - RealizePlannedSystem validates again, copies the runtime state and
+//     writes the configurations into the data roots, never copies disks,
+//     refuses (32768) to overwrite a file that is not its own source, and
+//     rewrites a source in place when it is the target (register in
+//     place). The VM is Saved when runtime state was imported, else Off.
+//   - DestroySystem returns a job (type 3); it deletes a VM's
+//     configuration and runtime state files but keeps its disks, and a
+//     planned VM's records but never its import source. Running, paused,
+//     transitional or busy systems give 5.
+//   - ModifySystemSettings and ModifyResourceSettings finish at once (0,
+//     never a job); they change ElementName and Notes anywhere, and data
+//     roots, disk paths and switch connections of planned VMs only (5 for
+//     a change to a realized VM's). A disk's differencing parents are
+//     looked for next to its new path (the VHDX relative parent locator).
+//   - Planned VMs survive Close and New (UNCERTAIN for a real vmms
+//     restart; facts §6.9 only says failed imports leave them behind).
+//   - A planned VM's EnabledState is 3 (the MOF gives no default).
+//   - GetDefinitionFileSummaryInformation reads VM and snapshot .vmcx; one
+//     unreadable file fails the call with 32773.
+//
 // # Not modelled (yet)
 //
-//   - Import (ImportSystemDefinition, planned systems, Realize, Validate),
-//     DestroySystem, Modify*, VM state changes (RequestStateChange on a
-//     VM), snapshots taken at run time: WBEMNotSupported.
+//   - DefineSystem, DefinePlannedSystem, Add/RemoveResourceSettings, VM
+//     state changes (RequestStateChange on a VM), snapshots taken at run
+//     time, DestroySnapshot (so a missing snapshot of a planned VM can only
+//     be imported, not dropped): WBEMNotSupported.
+//   - On import: saved state that does not fit the host's processor, the
+//     v1 import (Msvm_VirtualSystemImportSettingData, namespace
+//     root\virtualization), .xml/.exp definitions, Msvm_Error other than
+//     the incompatibilities above, moving a realized VM's storage.
 //   - Real VHDX files: disks are opaque bytes; CopySnapshotConfiguration
 //     1, 2 and 3 copy the differencing chain as it is instead of merging
 //     it; checkpoint trees (a seed's checkpoints form one chain).

@@ -55,7 +55,7 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 		}
 		total += fi.Size()
 	}
-	progress := &exportProgress{h: h, j: j, total: total, fault: p.fault}
+	progress := &jobProgress{h: h, j: j, total: total, fault: p.fault, summary: "Failed to export virtual machine."}
 	if err := progress.check(0); err != nil {
 		return err
 	}
@@ -94,37 +94,6 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 		return err
 	}
 	return h.completeJob(ctx, j)
-}
-
-// exportProgress turns copied bytes into PercentComplete and fires a job
-// fault rule when the copy reaches its AtPercent.
-type exportProgress struct {
-	h     *Host
-	j     *job
-	total int64
-	done  int64
-	fault *FaultRule
-}
-
-func (p *exportProgress) add(n int64) error {
-	p.done += n
-	pct := 100
-	if p.total > 0 {
-		pct = int(p.done * 100 / p.total)
-	}
-	p.h.setJobPercent(p.j, pct)
-	return p.check(pct)
-}
-
-func (p *exportProgress) check(pct int) error {
-	if p.fault == nil || pct < p.fault.AtPercent {
-		return nil
-	}
-	desc := p.fault.JobErrorDescription
-	if desc == "" {
-		desc = fmt.Sprintf("Simulated failure at %d%% (fault rule).", p.fault.AtPercent)
-	}
-	return &jobFailure{code: p.fault.JobErrorCode, summary: "Failed to export virtual machine.", description: desc}
 }
 
 // writeNewFile creates path (which must not exist) with data, fsynced.

@@ -56,7 +56,8 @@ func (h *Host) exportSystemDefinition(call *methodCall) (*wmi.Object, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	vm := h.exportSourceLocked(call.in["ComputerSystem"])
-	if f := h.takeFaultLocked(call.method, vm, true); f != nil {
+	vmID, vmName := vmIdentity(vm)
+	if f := h.takeFaultLocked(call.method, vmID, vmName, true); f != nil {
 		return h.rejectExport(call, f.ReturnValue, "fault rule"), nil
 	}
 	plan, code, reason := h.planExportLocked(vm, call)
@@ -66,8 +67,8 @@ func (h *Host) exportSystemDefinition(call *methodCall) (*wmi.Object, error) {
 	if h.closed {
 		return nil, wmiError("ExecMethod", call.target.Path, wmi.WBEMTransportFailure, "the simulated host is closed")
 	}
-	plan.fault = h.takeFaultLocked(call.method, vm, false)
-	j := h.startJobLocked(vm, wmi.JobTypeExportVM, exportJobCaption, exportJobDescription, h.exportWork(plan))
+	plan.fault = h.takeFaultLocked(call.method, vmID, vmName, false)
+	j := h.startJobLocked(h.vmJobSpec(vm, wmi.JobTypeExportVM, exportJobCaption, exportJobDescription), h.exportWork(plan))
 	return outParams(wmi.ReturnJobStarted, jobOutParam(h.jobPath(j.id))), nil
 }
 

@@ -9,7 +9,16 @@ import "strings"
 // JobErrorCode lets the method start its job and makes the job end in
 // JobState 10 (Exception) with that ErrorCode and JobErrorDescription once
 // its copy reaches AtPercent, removing the job's partial output as any
-// failure does.
+// failure does. Jobs that copy nothing (import, validate, destroy) fail at
+// their start whatever AtPercent says; RealizePlannedSystem copies the
+// runtime state and configuration, ExportSystemDefinition the export. With
+// Options.ImportSynchronous a job rule makes the inline work fail and the
+// method return JobErrorCode.
+//
+// VM matches the VM or planned VM a call is about by GUID or display name:
+// for ImportSystemDefinition the VM in the definition file (its original
+// GUID), for GetDefinitionFileSummaryInformation and ModifyResourceSettings
+// none (only rules without VM match).
 type FaultRule struct {
 	// Method is the method name, e.g. "ExportSystemDefinition".
 	Method string
@@ -52,10 +61,11 @@ func (h *Host) ClearFaults() {
 	h.faults = nil
 }
 
-// takeFaultLocked fires the first rule for method and vm (nil: the call
-// names no VM) of the wanted kind — synchronous (ReturnValue) or job
-// (JobErrorCode) — and returns a copy of it, or nil.
-func (h *Host) takeFaultLocked(method string, vm *virtualMachine, synchronous bool) *FaultRule {
+// takeFaultLocked fires the first rule for method and the VM or planned VM
+// vmID / vmName ("" when the call names none) of the wanted kind —
+// synchronous (ReturnValue) or job (JobErrorCode) — and returns a copy of
+// it, or nil.
+func (h *Host) takeFaultLocked(method, vmID, vmName string, synchronous bool) *FaultRule {
 	for i, f := range h.faults {
 		r := f.rule
 		if !strings.EqualFold(r.Method, method) || (r.ReturnValue != 0) != synchronous {
@@ -64,7 +74,7 @@ func (h *Host) takeFaultLocked(method string, vm *virtualMachine, synchronous bo
 		if !synchronous && r.JobErrorCode == 0 {
 			continue
 		}
-		if r.VM != "" && (vm == nil || (!strings.EqualFold(r.VM, vm.config.ID) && !strings.EqualFold(r.VM, vm.config.Name))) {
+		if r.VM != "" && (vmID == "" || (!strings.EqualFold(r.VM, vmID) && !strings.EqualFold(r.VM, vmName))) {
 			continue
 		}
 		if f.remaining > 0 {

@@ -84,7 +84,7 @@ func TestMethodDispatchErrors(t *testing.T) {
 		hr           uint32
 	}{
 		{vsmsPath, "NoSuchMethod", nil, wmi.WBEMInvalidMethod},
-		{vsmsPath, "ImportSystemDefinition", nil, wmi.WBEMNotSupported},
+		{vsmsPath, "DefineSystem", nil, wmi.WBEMNotSupported},
 		{vsmsPath, "ExportSystemDefinition", wmi.Params{"NoSuchParameter": "x"}, wmi.WBEMInvalidMethodParam},
 		{vsmsPath, "ExportSystemDefinition", wmi.Params{"ExportDirectory": 5}, wmi.WBEMTypeMismatch},
 		{vsmsPath, "ExportSystemDefinition", wmi.Params{"ComputerSystem": true}, wmi.WBEMTypeMismatch},

@@ -29,7 +29,8 @@ type Host struct {
 	settings hostSettings
 	switches []*virtualSwitch
 	vms      []*virtualMachine
-	jobs     []*job // in submission order; finished ones until removal
+	planned  []*plannedVM // in import order
+	jobs     []*job       // in submission order; finished ones until removal
 	faults   []*faultState
 
 	jobsRunning sync.WaitGroup // one per job goroutine

@@ -5,9 +5,10 @@ import "github.com/hvport/hvport/wmi"
 // Msvm_VirtualSystemManagementService ([v2 docs]
 // msvm-virtualsystemmanagementservice): the host's one VMMS instance, Name
 // "vmms", its path keyed by CreationClassName, Name,
-// SystemCreationClassName and SystemName. Its modelled method is
-// ExportSystemDefinition (export_system_definition.go); the other real
-// methods fail with WBEMNotSupported until a later iteration models them.
+// SystemCreationClassName and SystemName. Its modelled methods are
+// ExportSystemDefinition (export_system_definition.go) and the import side
+// (doc.go lists the files); the other real methods fail with
+// WBEMNotSupported.
 //
 // Msvm_VirtualSystemManagementServiceSettingData ([v2 docs]
 // msvm-virtualsystemmanagementservicesettingdata): InstanceID

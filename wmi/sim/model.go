@@ -81,6 +81,14 @@ func (h *Host) vmLocked(id string) *virtualMachine {
 	return nil
 }
 
+// vmIdentity is the GUID and name of vm, "" for nil (fault rule matching).
+func vmIdentity(vm *virtualMachine) (id, name string) {
+	if vm == nil {
+		return "", ""
+	}
+	return vm.config.ID, vm.config.Name
+}
+
 // busyJobLocked returns the unfinished job working on the VM, or nil:
 // while it runs, the VM is "in use" (32774).
 func (h *Host) busyJobLocked(vmID string) *job {

@@ -11,8 +11,10 @@ import (
 // values are INFERRED: Microsoft documents no MessageID list for export
 // failures, so MessageID is the job's ErrorCode; ErrorType 4 (Software
 // Error), PerceivedSeverity 5 (Major), CIMStatusCode 1 (CIM_ERR_FAILED);
-// ErrorSource is the VM's path, as clients such as the Windows samples
-// read it; ErrorSourceFormat 0, as the docs say it always is.
+// ErrorSource is the path of the job's affected element (the VM or planned
+// VM), as clients such as the Windows samples read it; ErrorSourceFormat 0,
+// as the docs say it always is. Validation incompatibilities have their
+// own instances (validate_planned_system.go).
 func (h *Host) jobErrorObjectLocked(j *job) *wmi.Object {
 	o := newEmbeddedInstance(classError)
 	o.MustSet("ErrorType", uint16(4))
@@ -22,7 +24,11 @@ func (h *Host) jobErrorObjectLocked(j *job) *wmi.Object {
 	o.MustSet("MessageArguments", []string{j.vmName, j.vmID})
 	o.MustSet("PerceivedSeverity", uint16(5))
 	o.MustSet("ProbableCause", uint16(0))
-	o.MustSet("ErrorSource", h.vmSystemPath(j.vmID))
+	source := j.affected
+	if source == "" {
+		source = h.vmSystemPath(j.vmID)
+	}
+	o.MustSet("ErrorSource", source)
 	o.MustSet("ErrorSourceFormat", uint16(0))
 	o.MustSet("CIMStatusCode", uint32(1))
 	o.MustSet("CIMStatusCodeDescription", "CIM_ERR_FAILED")

@@ -14,6 +14,12 @@ import "github.com/hvport/hvport/wmi"
 // "Dynamic Ethernet Switch Port" are INFERRED from memory of real hosts;
 // Parent names the adapter's Msvm_SyntheticEthernetPortSettingData, which
 // the simulator does not model.
+//
+// A planned VM's adapters are listed too. An adapter whose switch this
+// host does not have keeps that switch's path in HostResource (the path
+// names no instance) and LastKnownSwitchName; ValidatePlannedSystem
+// reports it. ModifyResourceSettings reconnects (HostResource = [switch
+// path]) or disconnects (EnabledState 3) it (§2.4, §6.10).
 
 func (h *Host) switchPath(id string) string {
 	return h.path(wmi.ClassVirtualEthernetSwitch,
@@ -39,12 +45,27 @@ func (h *Host) switchesLocked() []*wmi.Object {
 	return out
 }
 
+// portInstanceID is the InstanceID of an adapter's connection settings.
+func portInstanceID(ownerID string, n nicConfig) string {
+	return "Microsoft:" + ownerID + `\` + n.ID + `\C`
+}
+
+// portSettingPath is the path of an adapter's connection settings.
+func (h *Host) portSettingPath(ownerID string, n nicConfig) string {
+	return h.path(wmi.ClassEthernetPortAllocation, wmi.Key{Name: "InstanceID", Value: portInstanceID(ownerID, n)})
+}
+
 func (h *Host) ethernetPortAllocationsLocked() []*wmi.Object {
 	var out []*wmi.Object
 	for _, vm := range h.vms {
 		out = append(out, h.ethernetPortAllocationsOfLocked(vm.config)...)
 		for _, s := range vm.snapshots {
 			out = append(out, h.ethernetPortAllocationsOfLocked(s)...)
+		}
+	}
+	for _, p := range h.planned {
+		for _, c := range p.configs() {
+			out = append(out, h.ethernetPortAllocationsOfLocked(c)...)
 		}
 	}
 	return out
@@ -54,7 +75,7 @@ func (h *Host) ethernetPortAllocationsOfLocked(c *vmConfig) []*wmi.Object {
 	var out []*wmi.Object
 	for _, n := range c.NetworkAdapters {
 		v := values{
-			"InstanceID":            "Microsoft:" + c.ID + `\` + n.ID + `\C`,
+			"InstanceID":            portInstanceID(c.ID, n),
 			"Caption":               "Ethernet Switch Port Settings",
 			"Description":           "Ethernet Switch Port Settings",
 			"ElementName":           "Dynamic Ethernet Switch Port",

@@ -53,6 +53,7 @@ type instanceLister struct {
 // instances are returned by a query on a common superclass.
 var instanceListers = []instanceLister{
 	{classComputerSystem, (*Host).computerSystemsLocked},
+	{classPlannedComputerSystem, (*Host).plannedSystemsLocked},
 	{classVirtualEthernetSwitch, (*Host).switchesLocked},
 	{classSystemSettingData, (*Host).systemSettingDataLocked},
 	{classStorageAllocation, (*Host).storageAllocationsLocked},

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -37,6 +38,26 @@ type Options struct {
 	// creates a missing export directory is UNCERTAIN (hyperv-wmi-facts.md
 	// §6.7: Microsoft's samples create it before calling).
 	ExportDirectoryMustExist bool
+	// ImportSynchronous makes ImportSystemDefinition,
+	// ImportSnapshotDefinitions, RealizePlannedSystem and DestroySystem
+	// finish before they return: ReturnValue 0 with ImportedSystem,
+	// ImportedSnapshots or ResultingSystem filled in, or the failure's code.
+	// The default (false) is what real hosts commonly do
+	// (hyperv-wmi-facts.md §6.4): return 4096 and a Job, the object
+	// out-parameters NULL, the result found through the job's
+	// Msvm_AffectedJobElement. ValidatePlannedSystem always starts a job
+	// (its result is the job's Msvm_Error list); ModifySystemSettings and
+	// ModifyResourceSettings always finish at once.
+	//
+	// (The default must be the zero value, so the switch names the
+	// non-default behaviour.)
+	ImportSynchronous bool
+	// HostRelease is the Windows Server release the host runs, which sets
+	// the VM configuration versions it supports (hyperv-wmi-facts.md §2.7):
+	// "2016" (5.0-8.0), "2019" (5.0-9.0), "2022" (8.0-10.0, the default)
+	// or "2025" (8.0-12.0). ValidatePlannedSystem reports a planned VM
+	// whose version is outside the range. Seeded VMs are not checked.
+	HostRelease string
 	// Logger receives the simulator's logs; nil means zap.NewNop().
 	Logger *zap.Logger
 }
@@ -62,6 +83,12 @@ func (o Options) withDefaults() (Options, error) {
 	o.MethodDelay = delays
 	if o.CopyBytesPerSecond < 0 {
 		return o, errors.New("sim: Options.CopyBytesPerSecond must not be negative")
+	}
+	if o.HostRelease == "" {
+		o.HostRelease = DefaultHostRelease
+	}
+	if _, ok := hostReleases[o.HostRelease]; !ok {
+		return o, fmt.Errorf("sim: Options.HostRelease %q is not one of 2016, 2019, 2022, 2025", o.HostRelease)
 	}
 	return o, nil
 }

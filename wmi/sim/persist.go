@@ -12,9 +12,10 @@ import (
 )
 
 // host.json: the host-wide state that is not in any .vmcx — which VMs are
-// registered (and where their configuration lives), their state, the
-// switches and the host settings. It is written atomically (persist.go,
-// writeFileAtomic) when the host is created and when it is closed.
+// registered (and where their configuration lives), their state, which
+// planned VMs exist, the switches and the host settings. It is written
+// atomically (writeFileAtomic) when the host is created, after each
+// import, realize and destroy, and when the host is closed.
 
 const hostFormat = "hvsim.host/1"
 
@@ -24,14 +25,42 @@ type hostFile struct {
 	Settings        hostSettings     `json:"settings"`
 	Switches        []virtualSwitch  `json:"switches"`
 	VirtualMachines []hostFileVMItem `json:"virtualMachines"`
+	// PlannedVirtualMachines lists the planned VMs' records (a host.json
+	// from before import was modelled has none).
+	PlannedVirtualMachines []hostFilePlannedItem `json:"plannedVirtualMachines,omitempty"`
 }
 
 type hostFileVMItem struct {
 	ID string `json:"id"`
-	// ConfigurationFile is the .vmcx path relative to DataDir.
+	// ConfigurationFile is the .vmcx path relative to DataDir (forward
+	// slashes), or absolute for a VM registered in place outside DataDir.
 	ConfigurationFile string    `json:"configurationFile"`
 	State             string    `json:"state"`
 	StateChanged      time.Time `json:"stateChanged"`
+}
+
+type hostFilePlannedItem struct {
+	ID string `json:"id"`
+	// RecordFile is the planned VM's record, relative to DataDir.
+	RecordFile string `json:"recordFile"`
+}
+
+// dataRelPath names path relative to DataDir when it is inside it, else
+// absolutely.
+func (h *Host) dataRelPath(path string) string {
+	rel, err := filepath.Rel(h.dataDir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return filepath.ToSlash(rel)
+}
+
+// dataPath is the inverse of dataRelPath.
+func (h *Host) dataPath(p string) string {
+	if native := filepath.FromSlash(p); filepath.IsAbs(native) {
+		return native
+	}
+	return filepath.Join(h.dataDir, filepath.FromSlash(p))
 }
 
 func (h *Host) hostStatePath() string { return filepath.Join(h.dataDir, dirHyperV, hostStateFile) }
@@ -43,13 +72,14 @@ func (h *Host) saveHostState() error {
 		hf.Switches = append(hf.Switches, *s)
 	}
 	for _, vm := range h.vms {
-		rel, err := filepath.Rel(h.dataDir, vmConfigPath(vm.config))
-		if err != nil {
-			return err
-		}
 		hf.VirtualMachines = append(hf.VirtualMachines, hostFileVMItem{
-			ID: vm.config.ID, ConfigurationFile: filepath.ToSlash(rel),
+			ID: vm.config.ID, ConfigurationFile: h.dataRelPath(vmConfigPath(vm.config)),
 			State: vmStateName(vm.enabledState), StateChanged: vm.stateChanged,
+		})
+	}
+	for _, p := range h.planned {
+		hf.PlannedVirtualMachines = append(hf.PlannedVirtualMachines, hostFilePlannedItem{
+			ID: p.config.ID, RecordFile: h.dataRelPath(h.plannedRecordPath(p.config.ID)),
 		})
 	}
 	b, err := json.MarshalIndent(hf, "", "  ")
@@ -82,7 +112,7 @@ func (h *Host) loadHostState() error {
 		if !ok {
 			return fmt.Errorf("%s: VM %s: unknown state %q", h.hostStatePath(), item.ID, item.State)
 		}
-		cfg, err := readConfig(filepath.Join(h.dataDir, filepath.FromSlash(item.ConfigurationFile)))
+		cfg, err := readConfig(h.dataPath(item.ConfigurationFile))
 		if err != nil {
 			return fmt.Errorf("VM %s: %w", item.ID, err)
 		}
@@ -95,6 +125,16 @@ func (h *Host) loadHostState() error {
 			vm.snapshots = append(vm.snapshots, snap)
 		}
 		h.vms = append(h.vms, vm)
+	}
+	for _, item := range hf.PlannedVirtualMachines {
+		p, err := h.readPlanned(h.dataPath(item.RecordFile))
+		if err != nil {
+			return fmt.Errorf("planned VM %s: %w", item.ID, err)
+		}
+		if p.config.Kind != kindPlannedVirtualMachine || p.config.Import == nil {
+			return fmt.Errorf("planned VM %s: %s is not a planned VM's record", item.ID, item.RecordFile)
+		}
+		h.planned = append(h.planned, p)
 	}
 	return nil
 }

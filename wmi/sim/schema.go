@@ -228,6 +228,23 @@ var classComputerSystem = &classDef{
 		"InjectNonMaskableInterrupt"},
 }
 
+// classPlannedComputerSystem follows the MOF of [v2 docs]
+// msvm-plannedcomputersystem: CIM_ComputerSystem's properties and three of
+// its own, without Msvm_ComputerSystem's NUMA and replication properties.
+var classPlannedComputerSystem = &classDef{
+	name:       wmi.ClassPlannedComputerSystem,
+	derivation: derivComputerSystem,
+	keys:       []string{"CreationClassName", "Name"},
+	props: concat(managedElementProps(originManagedElement), enabledLogicalElementProps(), systemProps(), []propDef{
+		array("AssignedNumaNodeList", tU16, wmi.ClassPlannedComputerSystem),
+		scalar("OnTimeInMilliseconds", tU64, wmi.ClassPlannedComputerSystem),
+		scalar("ProcessID", tU32, wmi.ClassPlannedComputerSystem),
+		scalar("TimeOfLastConfigurationChange", tTime, wmi.ClassPlannedComputerSystem),
+	}),
+	// "RequestStateChange / SetPowerState: not supported" (§2.3).
+	unmodelled: []string{"RequestStateChange", "SetPowerState"},
+}
+
 var classVirtualEthernetSwitch = &classDef{
 	name:       wmi.ClassVirtualEthernetSwitch,
 	derivation: derivComputerSystem,
@@ -323,21 +340,34 @@ var classManagementService = &classDef{
 		scalar("StartMode", tString, originService),
 		scalar("Started", tBool, originService),
 	}),
-	methods: []methodDef{{
-		name: "ExportSystemDefinition",
-		in: []paramDef{
+	// In-parameters in MOF order (hyperv-wmi-facts.md §2.1); the
+	// out-parameters are built by each method.
+	methods: []methodDef{
+		{name: "ExportSystemDefinition", in: []paramDef{
 			{name: "ComputerSystem", typ: tRef},
 			{name: "ExportDirectory", typ: tString},
 			{name: "ExportSettingData", typ: tString},
-		},
-	}},
-	// The methods of [v2 docs] msvm-virtualsystemmanagementservice that a
-	// later iteration models (import, planned systems, modify, destroy).
-	unmodelled: []string{"ImportSystemDefinition", "ImportSnapshotDefinitions", "ValidatePlannedSystem",
-		"RealizePlannedSystem", "DestroySystem", "DefineSystem", "DefinePlannedSystem",
-		"ModifySystemSettings", "ModifyResourceSettings", "AddResourceSettings", "RemoveResourceSettings",
-		"GetDefinitionFileSummaryInformation", "GetSummaryInformation", "GetSizeOfSystemFiles",
-		"ModifyServiceSettings", "FormatError", "RequestStateChange", "StartService", "StopService"},
+		}},
+		{name: "ImportSystemDefinition", in: []paramDef{
+			{name: "SystemDefinitionFile", typ: tString},
+			{name: "SnapshotFolder", typ: tString},
+			{name: "GenerateNewSystemIdentifier", typ: tBool},
+		}},
+		{name: "ImportSnapshotDefinitions", in: []paramDef{
+			{name: "PlannedSystem", typ: tRef},
+			{name: "SnapshotFolder", typ: tString},
+		}},
+		{name: "ValidatePlannedSystem", in: []paramDef{{name: "PlannedSystem", typ: tRef}}},
+		{name: "RealizePlannedSystem", in: []paramDef{{name: "PlannedSystem", typ: tRef}}},
+		{name: "DestroySystem", in: []paramDef{{name: "AffectedSystem", typ: tRef}}},
+		{name: "ModifySystemSettings", in: []paramDef{{name: "SystemSettings", typ: tString}}},
+		{name: "ModifyResourceSettings", in: []paramDef{{name: "ResourceSettings", typ: tString, array: true}}},
+		{name: "GetDefinitionFileSummaryInformation", in: []paramDef{{name: "DefinitionFiles", typ: tString, array: true}}},
+	},
+	// The other methods of [v2 docs] msvm-virtualsystemmanagementservice.
+	unmodelled: []string{"DefineSystem", "DefinePlannedSystem", "AddResourceSettings", "RemoveResourceSettings",
+		"GetSummaryInformation", "GetSizeOfSystemFiles", "ModifyServiceSettings", "FormatError",
+		"RequestStateChange", "StartService", "StopService"},
 }
 
 var classManagementServiceSettings = &classDef{
@@ -456,6 +486,36 @@ var classError = &classDef{
 	},
 }
 
+// classSummaryInformation is what GetDefinitionFileSummaryInformation
+// returns, embedded (no path): Msvm_SummaryInformation, the concrete
+// subclass of the abstract Msvm_SummaryInformationBase : CIM_View
+// ([v2 docs] msvm-summaryinformationbase; the out-parameter's type since
+// Windows 10 1703). Notes is a string there, not an array. The
+// simulator declares the base class's properties.
+var classSummaryInformation = &classDef{
+	name:       wmi.ClassSummaryInformation,
+	derivation: []string{wmi.ClassSummaryInformationBase, "CIM_View", "CIM_ManagedElement"},
+	props: []propDef{
+		scalar("InstanceID", tString, originManagedElement),
+		scalar("ElementName", tString, originManagedElement),
+		scalar("CreationTime", tTime, wmi.ClassSummaryInformationBase),
+		scalar("EnabledState", tU16, wmi.ClassSummaryInformationBase),
+		scalar("OtherEnabledState", tString, wmi.ClassSummaryInformationBase),
+		scalar("HealthState", tU16, wmi.ClassSummaryInformationBase),
+		scalar("Name", tString, wmi.ClassSummaryInformationBase),
+		scalar("Notes", tString, wmi.ClassSummaryInformationBase),
+		scalar("Version", tString, wmi.ClassSummaryInformationBase),
+		scalar("NumberOfProcessors", tU16, wmi.ClassSummaryInformationBase),
+		array("OperationalStatus", tU16, wmi.ClassSummaryInformationBase),
+		array("StatusDescriptions", tString, wmi.ClassSummaryInformationBase),
+		scalar("UpTime", tU64, wmi.ClassSummaryInformationBase),
+		scalar("EnhancedSessionModeState", tU16, wmi.ClassSummaryInformationBase),
+		array("VirtualSwitchNames", tString, wmi.ClassSummaryInformationBase),
+		scalar("VirtualSystemSubType", tString, wmi.ClassSummaryInformationBase),
+		scalar("HostComputerSystemName", tString, wmi.ClassSummaryInformationBase),
+	},
+}
+
 // Association classes the simulator answers ASSOCIATORS OF queries with
 // (see associations.go). Their own instances are not enumerable here.
 func associationClass(name string, derivation ...string) *classDef {
@@ -477,9 +537,9 @@ var (
 var allClasses = func() map[string]*classDef {
 	m := map[string]*classDef{}
 	for _, c := range []*classDef{
-		classComputerSystem, classVirtualEthernetSwitch, classSystemSettingData, classStorageAllocation,
-		classEthernetPortAllocation, classManagementService, classManagementServiceSettings,
-		classExportSettingData, classConcreteJob, classError,
+		classComputerSystem, classPlannedComputerSystem, classVirtualEthernetSwitch, classSystemSettingData,
+		classStorageAllocation, classEthernetPortAllocation, classManagementService, classManagementServiceSettings,
+		classExportSettingData, classConcreteJob, classError, classSummaryInformation,
 		assocSettingsDefineState, assocElementSettingData, assocSnapshotOfSystem, assocMostCurrentSnapshot,
 		assocSettingDataComponent, assocSystemExportSettings, assocAffectedJobElement, assocHostedService,
 	} {

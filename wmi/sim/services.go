@@ -172,10 +172,18 @@ type methodImpl func(h *Host, call *methodCall) (*wmi.Object, error)
 
 // methodImpls maps "class.method" (lower case) to its implementation.
 var methodImpls = map[string]methodImpl{
-	"msvm_virtualsystemmanagementservice.exportsystemdefinition": (*Host).exportSystemDefinition,
-	"msvm_concretejob.requeststatechange":                        (*Host).jobRequestStateChange,
-	"msvm_concretejob.geterror":                                  (*Host).jobGetError,
-	"msvm_concretejob.geterrorex":                                (*Host).jobGetErrorEx,
+	"msvm_virtualsystemmanagementservice.exportsystemdefinition":              (*Host).exportSystemDefinition,
+	"msvm_virtualsystemmanagementservice.importsystemdefinition":              (*Host).importSystemDefinition,
+	"msvm_virtualsystemmanagementservice.importsnapshotdefinitions":           (*Host).importSnapshotDefinitions,
+	"msvm_virtualsystemmanagementservice.validateplannedsystem":               (*Host).validatePlannedSystem,
+	"msvm_virtualsystemmanagementservice.realizeplannedsystem":                (*Host).realizePlannedSystem,
+	"msvm_virtualsystemmanagementservice.destroysystem":                       (*Host).destroySystem,
+	"msvm_virtualsystemmanagementservice.modifysystemsettings":                (*Host).modifySystemSettings,
+	"msvm_virtualsystemmanagementservice.modifyresourcesettings":              (*Host).modifyResourceSettings,
+	"msvm_virtualsystemmanagementservice.getdefinitionfilesummaryinformation": (*Host).getDefinitionFileSummaryInformation,
+	"msvm_concretejob.requeststatechange":                                     (*Host).jobRequestStateChange,
+	"msvm_concretejob.geterror":                                               (*Host).jobGetError,
+	"msvm_concretejob.geterrorex":                                             (*Host).jobGetErrorEx,
 }
 
 // ExecMethod runs a method on the instance at path. The checks come in the

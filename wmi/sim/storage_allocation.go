@@ -16,6 +16,10 @@ import (
 // meaning of the second number is INFERRED (always 0 here). Parent names
 // the drive (a Msvm_ResourceAllocationSettingData ending in \D) that the
 // simulator does not model, so Get on it fails with WBEMNotFound.
+//
+// A planned VM's and its planned snapshots' disks are listed too, with
+// their paths resolved at import (import_planning.go);
+// ModifyResourceSettings changes them (modify_resource_settings.go).
 
 // storageInstanceID is the InstanceID of a disk of the settings ownerID.
 func storageInstanceID(ownerID string, d diskConfig) string {
@@ -28,12 +32,22 @@ func driveInstanceID(ownerID string, d diskConfig) string {
 	return strings.TrimSuffix(storageInstanceID(ownerID, d), `\L`) + `\D`
 }
 
+// storageSettingPath is the path of a disk's settings.
+func (h *Host) storageSettingPath(ownerID string, d diskConfig) string {
+	return h.path(wmi.ClassStorageAllocation, wmi.Key{Name: "InstanceID", Value: storageInstanceID(ownerID, d)})
+}
+
 func (h *Host) storageAllocationsLocked() []*wmi.Object {
 	var out []*wmi.Object
 	for _, vm := range h.vms {
 		out = append(out, h.storageAllocationsOfLocked(vm.config)...)
 		for _, s := range vm.snapshots {
 			out = append(out, h.storageAllocationsOfLocked(s)...)
+		}
+	}
+	for _, p := range h.planned {
+		for _, c := range p.configs() {
+			out = append(out, h.storageAllocationsOfLocked(c)...)
 		}
 	}
 	return out

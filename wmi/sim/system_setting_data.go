@@ -8,12 +8,17 @@ import (
 
 // Msvm_VirtualSystemSettingData ([v2 docs] msvm-virtualsystemsettingdata):
 // one per VM (its current settings, VirtualSystemType
-// Microsoft:Hyper-V:System:Realized) and one per snapshot
-// (Microsoft:Hyper-V:Snapshot:Realized). InstanceID is
-// "Microsoft:<GUID>" of the VM or snapshot; Parent is the object path of
-// the snapshot the settings are based on. Not modelled: BIOS, boot order,
-// automatic actions beyond their defaults, guest state files (.vmgs; see
-// hyperv-wmi-facts.md §5.1).
+// Microsoft:Hyper-V:System:Realized), one per snapshot
+// (Microsoft:Hyper-V:Snapshot:Realized), and for a planned VM its settings
+// (Microsoft:Hyper-V:System:Planned) and those of its imported snapshots
+// (Microsoft:Hyper-V:Snapshot:Planned; hyperv-wmi-facts.md §2.3).
+// InstanceID is "Microsoft:<GUID>" of the VM or snapshot; Parent is the
+// object path of the snapshot the settings are based on. A snapshot's data
+// roots are its VM's. Not modelled: BIOS, boot order, automatic actions
+// beyond their defaults, guest state files (.vmgs; see §5.1).
+//
+// ModifySystemSettings (modify_system_settings.go) changes ElementName,
+// Notes and, on a planned VM, the data roots.
 
 // settingInstanceID is the InstanceID of the settings of a VM or snapshot.
 func settingInstanceID(id string) string { return "Microsoft:" + id }
@@ -25,21 +30,30 @@ func (h *Host) systemSettingPath(id string) string {
 func (h *Host) systemSettingDataLocked() []*wmi.Object {
 	var out []*wmi.Object
 	for _, vm := range h.vms {
-		out = append(out, h.systemSettingLocked(vm, nil))
+		saved := vm.enabledState == wmi.EnabledOffline
+		out = append(out, h.systemSettingLocked(vm.config, nil, wmi.SystemTypeRealized, saved))
 		for _, s := range vm.snapshots {
-			out = append(out, h.systemSettingLocked(vm, s))
+			out = append(out, h.systemSettingLocked(vm.config, s, wmi.SnapshotTypeRealized, false))
+		}
+	}
+	for _, p := range h.planned {
+		saved := p.config.Import.RuntimeStateSource != ""
+		out = append(out, h.systemSettingLocked(p.config, nil, wmi.SystemTypePlanned, saved))
+		for _, s := range p.snapshots {
+			out = append(out, h.systemSettingLocked(p.config, s, wmi.SnapshotTypePlanned, false))
 		}
 	}
 	return out
 }
 
-// systemSettingLocked builds the settings of vm, or of its snapshot snap.
-func (h *Host) systemSettingLocked(vm *virtualMachine, snap *vmConfig) *wmi.Object {
-	c := vm.config
+// systemSettingLocked builds the settings of the VM or planned VM whose
+// configuration is c, or of its snapshot snap.
+func (h *Host) systemSettingLocked(c, snap *vmConfig, systemType string, isSaved bool) *wmi.Object {
+	notes := c.Notes
 	v := values{
 		"Caption":                   "Virtual Machine Settings",
 		"Description":               "Active settings for the virtual machine",
-		"VirtualSystemType":         wmi.SystemTypeRealized,
+		"VirtualSystemType":         systemType,
 		"VirtualSystemIdentifier":   c.ID,
 		"ConfigurationDataRoot":     c.ConfigurationDataRoot,
 		"ConfigurationFile":         filepath.Join(dirVirtualMachines, configFileName(c.ID)),
@@ -50,8 +64,7 @@ func (h *Host) systemSettingLocked(vm *virtualMachine, snap *vmConfig) *wmi.Obje
 		"AutomaticStartupAction":    uint16(2),
 		"AutomaticShutdownAction":   uint16(3),
 		"AutomaticRecoveryAction":   uint16(3),
-		"Notes":                     []string{},
-		"IsSaved":                   vm.enabledState == wmi.EnabledOffline,
+		"IsSaved":                   isSaved,
 		"Architecture":              "x64",
 		"SecureBootEnabled":         c.Generation == 2,
 		"AutomaticSnapshotsEnabled": false,
@@ -61,11 +74,14 @@ func (h *Host) systemSettingLocked(vm *virtualMachine, snap *vmConfig) *wmi.Obje
 	cfg := c
 	if snap != nil {
 		cfg = snap
+		notes = snap.Notes
 		v["Description"] = "Snapshot settings for the virtual machine"
-		v["VirtualSystemType"] = wmi.SnapshotTypeRealized
 		v["ConfigurationFile"] = filepath.Join(dirSnapshots, configFileName(snap.ID))
-		v["IsSaved"] = false
 	}
+	if notes == nil {
+		notes = []string{}
+	}
+	v["Notes"] = notes
 	v["InstanceID"] = settingInstanceID(cfg.ID)
 	v["ConfigurationID"] = cfg.ID
 	v["ElementName"] = cfg.Name
