@@ -303,6 +303,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	prog.Phase("planning")
 	planned, err := d.ImportDefinition(ctx, def, st.GenerateNewID, scaled{prog, 0, 5})
 	if err != nil {
+		p.discardLeftover(ctx, prog)
 		return err
 	}
 	var copied []string
@@ -439,6 +440,26 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	prog.Result(Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: st.mode(), CopiedFiles: len(copied), CopiedBytes: bytes,
 		ConfigRoot: roots.Configuration, VMLocation: "/v1/vms/" + vm.ID})
 	return nil
+}
+
+// discardLeftover destroys a planned VM a failed ImportSystemDefinition
+// left behind (facts §6.9). Only a keep-id import can tell its own planned
+// VM from another import's: it has the export's GUID.
+func (p *Plan) discardLeftover(ctx context.Context, prog Progress) {
+	if p.Settings.GenerateNewID {
+		return
+	}
+	left, err := p.s.Driver.PlannedVMs(ctx)
+	if err != nil {
+		return
+	}
+	for _, vm := range left {
+		if strings.EqualFold(vm.ID, p.in.def.VMID) {
+			if err := p.s.Driver.DestroyPlanned(ctx, &hyperv.Planned{Path: vm.Path, ID: vm.ID}); err == nil {
+				prog.Warn("cleaned up: discarded planned VM " + vm.ID + " left by the failed import")
+			}
+		}
+	}
 }
 
 // Directory is where the import reads from.

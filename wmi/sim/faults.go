@@ -35,11 +35,16 @@ type FaultRule struct {
 	AtPercent int
 	// Count is how many times the rule fires; 0 = forever.
 	Count int
+	// Skip lets the rule pass over its first Skip matching calls before it
+	// fires (govmomi's SkipCount): a test can fail the second
+	// ImportSystemDefinition of a flow that calls it twice.
+	Skip int
 }
 
 type faultState struct {
 	rule      FaultRule
 	remaining int // < 0: forever
+	skip      int
 }
 
 // AddFault adds a fault rule. Rules are consulted in the order they were
@@ -51,7 +56,7 @@ func (h *Host) AddFault(r FaultRule) {
 	if remaining == 0 {
 		remaining = -1
 	}
-	h.faults = append(h.faults, &faultState{rule: r, remaining: remaining})
+	h.faults = append(h.faults, &faultState{rule: r, remaining: remaining, skip: r.Skip})
 }
 
 // ClearFaults removes every fault rule.
@@ -75,6 +80,10 @@ func (h *Host) takeFaultLocked(method, vmID, vmName string, synchronous bool) *F
 			continue
 		}
 		if r.VM != "" && (vmID == "" || (!strings.EqualFold(r.VM, vmID) && !strings.EqualFold(r.VM, vmName))) {
+			continue
+		}
+		if f.skip > 0 {
+			f.skip--
 			continue
 		}
 		if f.remaining > 0 {
