@@ -38,7 +38,11 @@ type Switch struct {
 
 // Switches lists the host's virtual switches, sorted by name.
 func (d *Driver) Switches(ctx context.Context) ([]Switch, error) {
-	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+wmi.ClassVirtualEthernetSwitch)
+	class := wmi.ClassVirtualEthernetSwitch
+	if d.api == V1 {
+		class = wmi.ClassVirtualSwitchV1
+	}
+	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+class)
 	if err != nil {
 		return nil, fromWMI("list the virtual switches", err)
 	}

@@ -21,6 +21,7 @@ const (
 	ClassStorageAllocation           = "Msvm_StorageAllocationSettingData"
 	ClassEthernetPortAllocation      = "Msvm_EthernetPortAllocationSettingData"
 	ClassVirtualEthernetSwitch       = "Msvm_VirtualEthernetSwitch"
+	ClassVirtualSwitchV1             = "Msvm_VirtualSwitch" // v1's switch class
 	ClassConcreteJob                 = "Msvm_ConcreteJob"
 	ClassError                       = "Msvm_Error"
 	ClassSystemExportSettingData     = "Msvm_SystemExportSettingData" // association
