@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/wmi"
 )
 
 // Hyper-V's MessageID for a missing switch (Compare-VM's documented
@@ -23,6 +24,7 @@ const (
 // inspected is what reading an export through a throw-away planned VM
 // yields: the defaults and Hyper-V's findings.
 type inspected struct {
+	v1       *wmi.Object // v1: the host's import setting data
 	def      hyperv.Definition
 	report   Report
 	disks    []string // current paths, index-aligned with Settings.CurrentResourcePaths
@@ -44,6 +46,9 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	switches, err := s.Driver.Switches(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if s.Driver.API() == hyperv.V1 {
+		return s.inspectV1(ctx, def, switches)
 	}
 	idInUse := false
 	if _, err := s.Driver.FindVM(ctx, def.VMID); err == nil {
@@ -101,12 +106,7 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	in.report = Report{Directory: def.Dir, VM: VMRef{ID: def.VMID, Name: p.Name}, ConfigurationVersion: p.Version,
 		APIVersion: string(s.Driver.API()), Settings: st, Incompatibilities: []Incompatibility{}}
 	if idInUse {
-		in.report.Incompatibilities = append(in.report.Incompatibilities, Incompatibility{
-			MessageID: msgIDInUse, Source: "settings.generateNewId",
-			Message: "a VM with id " + def.VMID + " is already registered on this host",
-			Fix: &Fix{Description: "import with a new id (the copy mode of Import-VM -Copy -GenerateNewId)",
-				Settings: map[string]any{"generateNewId": true, "createCopy": true}},
-		})
+		in.report.Incompatibilities = append(in.report.Incompatibilities, inUseIncompatibility(def.VMID))
 	}
 	for _, f := range found {
 		if idInUse && strings.Contains(f.Message, def.VMID) {

@@ -294,6 +294,9 @@ func apply(def Settings, p *Patch, api hyperv.APIVersion) (Settings, []string, e
 // Run imports: planned VM, fix-ups, copy, validate, realize. On failure or
 // cancel the planned VM is destroyed and copied files removed.
 func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
+	if p.s.Driver.API() == hyperv.V1 {
+		return p.runV1(ctx, prog)
+	}
 	st, def := p.Settings, p.in.def
 	log := p.s.Log.With(zap.String("export", def.Dir), zap.String("mode", st.mode()))
 	for _, w := range p.warnings {
