@@ -69,11 +69,15 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	}
 
 	in := &inspected{def: def, switches: switches}
+	// Import-VM -Copy puts disks straight into the host's default disk
+	// folder, where a copy collides with the original VM's files (same
+	// names). hvport's default is a fresh subfolder named after the VM.
+	vhdTarget := freshDir(host.VirtualHardDiskDir, p.Name)
 	st := Settings{
 		Name: p.Name, SourceVmDataRoot: def.Dir, SourceSnapshotDataRoot: def.Dir,
 		SourceVhdDataRoot: filepath.Join(def.Dir, "Virtual Hard Disks"),
 		TargetVmDataRoot:  host.ExternalDataRoot, TargetSnapshotDataRoot: host.ExternalDataRoot,
-		TargetVhdDataRoot: host.VirtualHardDiskDir,
+		TargetVhdDataRoot: vhdTarget,
 	}
 	seen := map[string]bool{}
 	for _, d := range p.Disks {
@@ -91,7 +95,7 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 			}
 		}
 		st.SourceResourcePaths = append(st.SourceResourcePaths, src)
-		st.TargetResourcePaths = append(st.TargetResourcePaths, join(host.VirtualHardDiskDir, d.Path))
+		st.TargetResourcePaths = append(st.TargetResourcePaths, join(vhdTarget, d.Path))
 	}
 	for _, n := range p.NICs {
 		name := s.switchName(ctx, n, found)

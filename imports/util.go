@@ -2,6 +2,7 @@ package imports
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -44,3 +45,27 @@ func (quietProgress) Progress(int)  {}
 func (quietProgress) WMIJob(string) {}
 func (quietProgress) Warn(string)   {}
 func (quietProgress) Result(any)    {}
+
+// freshDir returns parent/name, or parent/name-2, -3, … whichever does not
+// exist yet; "" when parent is "".
+func freshDir(parent, name string) string {
+	if parent == "" {
+		return ""
+	}
+	clean := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 32 {
+			return '_'
+		}
+		return r
+	}, name)
+	if clean == "" || clean == "." || clean == ".." {
+		clean = "imported"
+	}
+	dir := filepath.Join(parent, clean)
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return dir
+		}
+		dir = filepath.Join(parent, clean+"-"+strconv.Itoa(i))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,12 +88,18 @@ func parseCurl(t *testing.T, line string) curl {
 	t.Helper()
 	var args []string
 	var cur strings.Builder
-	inQuote, have := false, false
+	var quote rune // the open quote, or 0
+	have := false
 	for _, r := range line {
 		switch {
-		case r == '\'':
-			inQuote, have = !inQuote, true
-		case r == ' ' && !inQuote:
+		case (r == '\'' || r == '"') && (quote == 0 || quote == r):
+			if quote == 0 {
+				quote = r
+			} else {
+				quote = 0
+			}
+			have = true
+		case r == ' ' && quote == 0:
 			if have {
 				args = append(args, cur.String())
 				cur.Reset()
@@ -164,8 +171,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 		return j.State, j.PercentComplete
 	}
 	cmds := walkthroughCommands(t)
-	if len(cmds) < 9 {
-		t.Fatalf("README walkthrough has %d curl commands, want the 9 of the README", len(cmds))
+	if len(cmds) < 12 {
+		t.Fatalf("README walkthrough has %d curl commands, want the 12 of the README", len(cmds))
 	}
 	for _, line := range cmds {
 		line = strings.ReplaceAll(line, "http://127.0.0.1:8080", base)
@@ -174,7 +181,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		c := parseCurl(t, line)
 		status, body := send(c)
 		switch {
-		case c.method == "POST" && strings.HasSuffix(c.url, "/exports"):
+		case c.method == "POST" && (strings.HasSuffix(c.url, "/exports") || strings.HasSuffix(c.url, "/imports")):
 			var j struct{ ID, State string }
 			if err := json.Unmarshal(body, &j); status != 202 || err != nil || j.State != "queued" {
 				t.Fatalf("%s → %d %s", line, status, body)
@@ -202,7 +209,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 				t.Fatalf("%s → %d %s", line, status, body)
 			}
 			if st := waitFinal(t, jobState, job); st != "completed" {
-				t.Fatalf("export job ended %s", st)
+				t.Fatalf("job %s ended %s", job, st)
 			}
 			for _, f := range []string{"Virtual Machines", "hvport-manifest.json"} {
 				if _, err := os.Stat(filepath.Join(exports, "web-01", f)); err != nil {
@@ -213,7 +220,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("%s → %d %s", line, status, body)
 			}
-			if (strings.HasSuffix(c.url, "/v1/vms") || strings.HasSuffix(c.url, "/v1/exports")) &&
+			if (strings.HasSuffix(c.url, "/v1/vms") || strings.HasSuffix(c.url, "/v1/exports") || strings.Contains(c.url, "/import-settings")) &&
 				!bytes.Contains(body, []byte(`"web-01"`)) {
 				t.Fatalf("%s does not show web-01: %s", c.url, body)
 			}
@@ -259,7 +266,13 @@ func TestShippedConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if def := defaultConfig(); fmt.Sprint(cfg) != fmt.Sprint(def) {
+	def := defaultConfig()
+	if runtime.GOOS == "windows" {
+		// The file documents the default elsewhere; on Windows it is
+		// %ProgramData%\hvport.
+		def.DataDir = "hvport-data"
+	}
+	if fmt.Sprint(cfg) != fmt.Sprint(def) {
 		t.Errorf("configs/hvport.yaml does not match the defaults it documents:\n file %+v\n code %+v", cfg, def)
 	}
 }
