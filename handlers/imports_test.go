@@ -283,7 +283,7 @@ func TestImportRulesAndConflicts(t *testing.T) {
 	target := r.Settings.TargetResourcePaths[0]
 	os.MkdirAll(filepath.Dir(target), 0o755)
 	os.WriteFile(target, []byte("someone's disk"), 0o644)
-	status, _, body := e.do("POST", "/v1/imports", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"generateNewId": true, "createCopy": true}}`, dir))
+	status, _, body := e.do("POST", "/v1/imports", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"generateNewId": true, "createCopy": true, "targetResourcePaths": [%q]}}`, dir, target))
 	if status != 409 || !strings.Contains(string(body), target) {
 		t.Fatalf("copy target exists: %d %s", status, body)
 	}
