@@ -1,0 +1,5 @@
+//go:build !race
+
+package vhdx
+
+const raceEnabled = false
