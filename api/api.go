@@ -40,8 +40,9 @@ type VMDetail struct {
 // Disk is a VM's virtual hard disk.
 type Disk struct {
 	ID       string `json:"id"`
-	Path     string `json:"path"`
-	FileSize *int64 `json:"fileSize"`
+	Path        string  `json:"path"`
+	FileSize    *int64  `json:"fileSize"`
+	VirtualSize *uint64 `json:"virtualSize"`
 }
 
 // NetworkAdapter is a VM's connection to a virtual switch.

@@ -44,7 +44,7 @@ func (v vmsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 		out.Generation = &g
 	}
 	for _, d := range det.Disks {
-		out.Disks = append(out.Disks, api.Disk{ID: d.ID, Path: d.Path, FileSize: d.FileSize})
+		out.Disks = append(out.Disks, api.Disk{ID: d.ID, Path: d.Path, FileSize: d.FileSize, VirtualSize: d.VirtualSize})
 	}
 	for _, n := range det.NetworkAdapters {
 		a := api.NetworkAdapter{ID: n.ID, Connected: n.Connected}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -23,6 +24,10 @@ type Disk struct {
 	ID       string // InstanceID of its Msvm_StorageAllocationSettingData (what excludedVirtualHardDisks takes)
 	Path     string // the file (HostResource[0])
 	FileSize *int64 // size of the file on the host; nil when it cannot be read
+	// VirtualSize is the disk's size as the guest sees it, read from the
+	// VHDX header; nil when the file is not a readable VHDX (e.g. a .vhd,
+	// or locked by a running VM).
+	VirtualSize *uint64
 }
 
 // NetworkAdapter is a VM's connection to a virtual switch.
@@ -57,6 +62,10 @@ func (d *Driver) VMDetails(ctx context.Context, vm VM) (Details, error) {
 			if fi, err := os.Stat(disk.Path); err == nil {
 				n := fi.Size()
 				disk.FileSize = &n
+			}
+			if info, err := vhdx.Stat(disk.Path); err == nil {
+				v := info.VirtualSize
+				disk.VirtualSize = &v
 			}
 		}
 		det.Disks = append(det.Disks, disk)
