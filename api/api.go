@@ -39,7 +39,7 @@ type VMDetail struct {
 
 // Disk is a VM's virtual hard disk.
 type Disk struct {
-	ID       string `json:"id"`
+	ID          string  `json:"id"`
 	Path        string  `json:"path"`
 	FileSize    *int64  `json:"fileSize"`
 	VirtualSize *uint64 `json:"virtualSize"`
