@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -21,52 +22,104 @@ type backend struct {
 	close func() error
 }
 
-// openBackend connects to the configured backend. auto means Hyper-V on
-// Windows and the simulator elsewhere. On Hyper-V, v2 is tried first, then
-// v1 (Windows Server 2008 R2 / 2012).
-func openBackend(ctx context.Context, cfg Config, log *zap.Logger) (*backend, error) {
-	kind := cfg.Backend
-	if kind == "auto" {
-		kind = "sim"
-		if runtime.GOOS == "windows" {
-			kind = "hyperv"
-		}
+// connectFunc opens one WMI namespace of the local Hyper-V host and
+// returns the connection and how to close it.
+type connectFunc func(ctx context.Context, namespace string) (wmi.Services, func() error, error)
+
+// comConnect is the real connectFunc: the COM transport.
+func comConnect(ctx context.Context, namespace string) (wmi.Services, func() error, error) {
+	c, err := com.Connect(ctx, namespace, com.Options{})
+	if err != nil {
+		return nil, nil, err
 	}
-	switch kind {
+	return c, c.Close, nil
+}
+
+// resolveBackend names the backend cfg asks for: auto means Hyper-V on
+// Windows and the simulator elsewhere.
+func resolveBackend(cfg Config) string {
+	if cfg.Backend == "auto" {
+		if runtime.GOOS == "windows" {
+			return "hyperv"
+		}
+		return "sim"
+	}
+	return cfg.Backend
+}
+
+// openBackend connects to the configured backend (see resolveBackend).
+func openBackend(ctx context.Context, cfg Config, log *zap.Logger) (*backend, error) {
+	switch kind := resolveBackend(cfg); kind {
 	case "sim":
-		dir, err := filepath.Abs(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		h, err := sim.New(sim.Options{
-			DataDir: filepath.Join(dir, "sim"), HostName: cfg.Sim.HostName,
-			CopyBytesPerSecond:       cfg.Sim.CopyBytesPerSecond,
-			ExportDirectoryMustExist: cfg.Sim.ExportDirectoryMustExist,
-			Logger:                   log.Named("sim"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("start the simulated Hyper-V host: %w", err)
-		}
-		svc, err := h.Services(wmi.NamespaceV2)
-		if err != nil {
-			h.Close()
-			return nil, err
-		}
-		return &backend{name: "sim", svc: svc, close: h.Close}, nil
+		return openSim(cfg, log)
 	case "hyperv":
-		var errsSeen []error
-		for _, ns := range []string{wmi.NamespaceV2, wmi.NamespaceV1} {
-			c, err := com.Connect(ctx, ns, com.Options{})
-			if err == nil {
-				return &backend{name: "hyperv", svc: c, close: c.Close}, nil
-			}
-			if errors.Is(err, com.ErrNotWindows) {
-				return nil, fmt.Errorf("backend hyperv needs Windows with the Hyper-V role; use --backend sim here: %w", err)
-			}
-			log.Warn("Hyper-V namespace not available", zap.String("namespace", ns), zap.Error(err))
-			errsSeen = append(errsSeen, fmt.Errorf("%s: %w", ns, err))
-		}
-		return nil, fmt.Errorf("no Hyper-V WMI namespace could be opened (is the Hyper-V role installed, and is the service running as an administrator?): %w", errors.Join(errsSeen...))
+		return openHyperV(ctx, comConnect, log)
 	}
 	return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 }
+
+// openSim starts the simulated Hyper-V host in <data-dir>/sim.
+func openSim(cfg Config, log *zap.Logger) (*backend, error) {
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	h, err := sim.New(sim.Options{
+		DataDir: filepath.Join(dir, "sim"), HostName: cfg.Sim.HostName,
+		CopyBytesPerSecond:       cfg.Sim.CopyBytesPerSecond,
+		ExportDirectoryMustExist: cfg.Sim.ExportDirectoryMustExist,
+		Logger:                   log.Named("sim"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the simulated Hyper-V host: %w", err)
+	}
+	svc, err := h.Services(wmi.NamespaceV2)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return &backend{name: "sim", svc: svc, close: h.Close}, nil
+}
+
+// hypervNamespaces are tried in this order: v2 (Windows Server 2012 and
+// later), then v1 (2008 R2 and 2012; gone from 2012 R2).
+var hypervNamespaces = []string{wmi.NamespaceV2, wmi.NamespaceV1}
+
+// openHyperV connects to the first Hyper-V namespace that opens, or fails
+// with every namespace's error and what to check.
+func openHyperV(ctx context.Context, connect connectFunc, log *zap.Logger) (*backend, error) {
+	var errsSeen []error
+	for _, ns := range hypervNamespaces {
+		svc, closeFn, err := connect(ctx, ns)
+		if err == nil {
+			return &backend{name: "hyperv", svc: svc, close: closeFn}, nil
+		}
+		if errors.Is(err, com.ErrNotWindows) {
+			return nil, fmt.Errorf("backend hyperv needs Windows with the Hyper-V role; use --backend sim here: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		log.Warn("Hyper-V namespace not available", zap.String("namespace", ns), zap.Error(err))
+		errsSeen = append(errsSeen, fmt.Errorf("%s: %w", ns, err))
+	}
+	return nil, fmt.Errorf("no Hyper-V WMI namespace could be opened (tried %s): "+
+		"is the Hyper-V role installed and the Hyper-V Virtual Machine Management service (vmms) running, "+
+		"and does this account belong to Administrators or Hyper-V Administrators (elevated)? "+
+		"To run on the simulator instead, use --backend sim: %w",
+		strings.Join(hypervNamespaces, ", then "), joinedErrors(errsSeen))
+}
+
+// joinedErrors is errors.Join on one line: the namespaces' errors go into
+// a single log line and a single diagnose line.
+type joinedErrors []error
+
+func (e joinedErrors) Error() string {
+	s := make([]string, len(e))
+	for i, err := range e {
+		s[i] = err.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+func (e joinedErrors) Unwrap() []error { return e }

@@ -23,6 +23,10 @@ type Config struct {
 	DataDir   string `yaml:"data-dir"`
 	LogLevel  string `yaml:"log-level"`  // debug | info | warn | error
 	LogFormat string `yaml:"log-format"` // console | json
+	// LogFile, if set, receives the log instead of standard error (a
+	// Windows service has no standard error). It is appended to, never
+	// rotated.
+	LogFile string `yaml:"log-file"`
 
 	// ExportRoots are the directories exports may be written under;
 	// default <data-dir>/exports.
@@ -70,9 +74,18 @@ func defaultConfig() Config {
 // loadConfig parses args: defaults, then the YAML file named by --config,
 // then the flags that were given.
 func loadConfig(args []string, stderr io.Writer) (Config, error) {
+	return parseConfig("server", args, stderr, nil)
+}
+
+// parseConfig is loadConfig for a command that has flags of its own, which
+// extra defines on the flag set.
+func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, error) {
 	cfg := defaultConfig()
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if extra != nil {
+		extra(fs)
+	}
 	var (
 		configFile = fs.String("config", "", "YAML configuration file (keys as in configs/hvport.yaml)")
 		listen     = fs.String("listen", cfg.Listen, "address to listen on")

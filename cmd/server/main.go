@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,30 +24,73 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
 )
 
 func main() {
+	if isWindowsService() {
+		// Started by the service control manager: os.Args are the flags
+		// given to install.
+		os.Exit(runService(os.Args[1:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "hvport:", err)
-		os.Exit(1)
+	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli runs the command args name and returns the process's exit code.
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, rest, err := parseCommand(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "hvport:", err)
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
+	switch cmd {
+	case cmdHelp:
+		fmt.Fprint(stdout, usage)
+		return 0
+	case cmdDiagnose:
+		return runDiagnose(ctx, rest, stdout, stderr)
+	case cmdInstall, cmdUninstall, cmdStart, cmdStop:
+		if err := serviceCommand(ctx, cmd, rest, stdout, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "hvport %s: %v\n", cmd, err)
+			return 1
+		}
+		return 0
+	}
+	if err := run(ctx, rest, stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "hvport:", err)
+		return 1
+	}
+	return 0
 }
 
 // run starts the server and blocks until ctx is done, then shuts down
 // gracefully. ready, if not nil, receives the listening address.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	return runWith(ctx, args, stderr, ready, nil)
+}
+
+// runWith is run with a second log destination (the Windows event log, for
+// the service) besides the configured one.
+func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- string, tee zapcore.Core) error {
 	cfg, err := loadConfig(args, stderr)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg, stderr)
+	log, closeLog, err := openLogger(cfg, stderr, tee)
 	if err != nil {
 		return err
 	}
-	defer log.Sync()
+	defer closeLog()
 
 	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
@@ -71,8 +115,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	store.SweepStaging() // before any job runs: leftovers of a crash
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
 	reg := jobs.New(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")})
-	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Jobs: reg, Logger: log, Backend: be.name})
+	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -115,6 +160,32 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	}
 	return nil
+}
+
+// openLogger builds the logger cfg asks for, writing to cfg.LogFile or else
+// to w, and to tee as well when it is not nil. The returned function syncs
+// and closes what it opened.
+func openLogger(cfg Config, w io.Writer, tee zapcore.Core) (*zap.Logger, func(), error) {
+	closeFile := func() error { return nil }
+	if cfg.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		w, closeFile = f, f.Close
+	}
+	log, err := newLogger(cfg, w)
+	if err != nil {
+		closeFile()
+		return nil, nil, err
+	}
+	if tee != nil {
+		log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, tee) }))
+	}
+	return log, func() { log.Sync(); closeFile() }, nil
 }
 
 func newLogger(cfg Config, w io.Writer) (*zap.Logger, error) {

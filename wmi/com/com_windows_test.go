@@ -5,8 +5,12 @@ package com
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 
 	ole "github.com/go-ole/go-ole"
@@ -67,62 +71,220 @@ func connect(t *testing.T, namespace string) *Conn {
 	return c
 }
 
+// onWine reports whether the test runs under Wine (CI's smoke test, see
+// ci/wine/run-smoke.sh) rather than on Windows.
+func onWine() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
+}
+
 // skipOnWine skips tests that need scripting members Wine leaves
 // unimplemented (as of Wine 8: SWbemObject.Path_, Derivation_ and
 // SpawnInstance_; SWbemPropertySet._NewEnum; SWbemProperty.Name, CIMType,
-// IsArray, Origin, IsLocal and Value puts).
+// IsArray, Origin and IsLocal). Reading objects works there through the
+// by-name fallback (readByName); what needs SpawnInstance_ does not.
 func skipOnWine(t *testing.T) {
 	t.Helper()
-	if windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil {
+	if onWine() {
 		t.Skip("Wine's wbemdisp lacks the members this needs")
 	}
 }
 
 func TestQueryAndGet(t *testing.T) {
 	c := connect(t, `root\cimv2`)
-	skipOnWine(t)
 	ctx := context.Background()
 	objs, err := c.ExecQuery(ctx, "SELECT * FROM Win32_OperatingSystem")
 	if err != nil || len(objs) != 1 {
 		t.Fatalf("ExecQuery = %d objects, %v", len(objs), err)
 	}
 	sys := objs[0]
-	if sys.Class != "Win32_OperatingSystem" || sys.Path == "" || sys.SuperClass != "CIM_OperatingSystem" ||
-		!slices.Contains(sys.Derivation, "CIM_ManagedSystemElement") {
-		t.Errorf("system properties: class %q path %q super %q derivation %v", sys.Class, sys.Path, sys.SuperClass, sys.Derivation)
+	t.Logf("class %q path %q super %q derivation %q, %d properties", sys.Class, sys.Path, sys.SuperClass, sys.Derivation, len(sys.Props))
+	if sys.Class != "Win32_OperatingSystem" || sys.Path == "" {
+		t.Errorf("system properties: class %q path %q", sys.Class, sys.Path)
 	}
-	if p := sys.Prop("FreePhysicalMemory"); p == nil || p.Type != wmi.CIMUint64 {
-		t.Errorf("FreePhysicalMemory = %+v", p)
-	} else if _, ok := p.Value.(uint64); !ok {
-		t.Errorf("FreePhysicalMemory holds %T", p.Value)
+	if _, err := wmi.ParsePath(sys.Path); err != nil {
+		t.Errorf("__PATH %q: %v", sys.Path, err)
 	}
-	if sys.String("Caption") == "" {
+	if s := sys.String("Caption"); s == "" {
 		t.Error("no Caption")
 	}
+	// VT_BOOL and VT_I4 values.
+	if p := sys.Prop("Primary"); p == nil || p.Type != wmi.CIMBoolean || p.Value != true {
+		t.Errorf("Primary = %+v", p)
+	}
+	if sys.Uint("OSType") == 0 {
+		t.Errorf("OSType = %+v", sys.Prop("OSType"))
+	}
+	p := sys.Prop("FreePhysicalMemory")
+	if onWine() {
+		// Read by name: the automation type (a decimal string) is all
+		// there is to go by.
+		if p == nil || p.Type != wmi.CIMString {
+			t.Errorf("FreePhysicalMemory = %+v", p)
+		} else if _, err := strconv.ParseUint(p.Value.(string), 10, 64); err != nil {
+			t.Errorf("FreePhysicalMemory = %q: %v", p.Value, err)
+		}
+		if p := sys.Prop("OSType"); p == nil || p.Type != wmi.CIMSint32 {
+			t.Errorf("OSType = %+v", p)
+		}
+	} else {
+		if sys.SuperClass != "CIM_OperatingSystem" || !slices.Contains(sys.Derivation, "CIM_ManagedSystemElement") {
+			t.Errorf("super %q derivation %v", sys.SuperClass, sys.Derivation)
+		}
+		if p == nil || p.Type != wmi.CIMUint64 {
+			t.Errorf("FreePhysicalMemory = %+v", p)
+		} else if _, ok := p.Value.(uint64); !ok {
+			t.Errorf("FreePhysicalMemory holds %T", p.Value)
+		}
+		if p := sys.Prop("OSType"); p == nil || p.Type != wmi.CIMUint16 {
+			t.Errorf("OSType = %+v", p)
+		}
+	}
 	got, err := c.Get(ctx, sys.Path)
-	if err != nil || got.Class != sys.Class || !wmi.SamePath(got.Path, sys.Path) {
+	if err != nil || got.Class != sys.Class {
 		t.Errorf("Get(%s) = %+v, %v", sys.Path, got, err)
+	}
+}
+
+// TestProcesses enumerates Win32_Process and finds the test's own process,
+// then reads it again by query and by path.
+func TestProcesses(t *testing.T) {
+	c := connect(t, `root\cimv2`)
+	ctx := context.Background()
+	pid := uint64(os.Getpid())
+	objs, err := c.ExecQuery(ctx, "SELECT * FROM Win32_Process")
+	if err != nil || len(objs) == 0 {
+		t.Fatalf("ExecQuery = %d objects, %v", len(objs), err)
+	}
+	var self *wmi.Object
+	for _, o := range objs {
+		if o.Class != "Win32_Process" || o.Path == "" || o.String("Name") == "" {
+			t.Errorf("process %+v", o)
+		}
+		if o.Uint("ProcessId") == pid {
+			self = o
+		}
+	}
+	if self == nil {
+		t.Fatalf("pid %d is not among the %d processes", pid, len(objs))
+	}
+	if want := strconv.FormatUint(pid, 10); self.String("Handle") != want {
+		t.Errorf("Handle = %q, want %q", self.String("Handle"), want)
+	}
+	byQuery, err := c.ExecQuery(ctx, fmt.Sprintf("SELECT * FROM Win32_Process WHERE ProcessId = %d", pid))
+	if err != nil || len(byQuery) != 1 || byQuery[0].Uint("ProcessId") != pid {
+		t.Errorf("ExecQuery WHERE ProcessId = %d: %v, %v", pid, byQuery, err)
+	}
+	none, err := c.ExecQuery(ctx, "SELECT * FROM Win32_Process WHERE Name = 'hvport-no-such-process.exe'")
+	if err != nil || len(none) != 0 {
+		t.Errorf("empty result = %v, %v", none, err)
+	}
+	got, err := c.Get(ctx, self.Path)
+	if err != nil || got.Uint("ProcessId") != pid || !wmi.SamePath(got.Path, self.Path) {
+		t.Errorf("Get(%s) = %+v, %v", self.Path, got, err)
 	}
 }
 
 func TestErrors(t *testing.T) {
 	c := connect(t, `root\cimv2`)
 	ctx := context.Background()
+	var we *wmi.Error
 	_, err := c.Get(ctx, `Win32_Service.Name="hvport-no-such-service"`)
 	if !wmi.IsNotFound(err) {
 		t.Errorf("Get missing: %v, want not found", err)
 	}
 	t.Logf("Get missing: %v", err)
+	_, err = c.ExecQuery(ctx, "SELEC * FRM nothing")
+	if !errors.As(err, &we) || we.HResult != wmi.WBEMInvalidQuery {
+		t.Errorf("ExecQuery bad syntax: %v, want 0x%08X", err, wmi.WBEMInvalidQuery)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := c.Get(cancelled, "Win32_OperatingSystem"); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Get: %v", err)
 	}
-	skipOnWine(t) // Wine answers a query for an unknown class with no objects
-	_, err = c.ExecQuery(ctx, "SELECT * FROM Hvport_NoSuchClass")
+	_, err = Connect(ctx, `root\hvport-no-such-namespace`, Options{})
+	if !errors.As(err, &we) || we.HResult != wmi.WBEMInvalidNamespace {
+		t.Errorf("Connect to a missing namespace: %v, want 0x%08X", err, wmi.WBEMInvalidNamespace)
+	}
+	t.Logf("Connect missing namespace: %v", err)
+}
+
+func TestQueryUnknownClass(t *testing.T) {
+	c := connect(t, `root\cimv2`)
+	if onWine() {
+		t.Skip("Wine answers a query for an unknown class with no objects")
+	}
 	var we *wmi.Error
+	_, err := c.ExecQuery(context.Background(), "SELECT * FROM Hvport_NoSuchClass")
 	if !errors.As(err, &we) || we.HResult != wmi.WBEMInvalidClass {
 		t.Errorf("ExecQuery bad class: %v, want 0x%08X", err, wmi.WBEMInvalidClass)
+	}
+}
+
+// TestExecMethodWithoutInParameters calls Win32_Process.GetOwner, which has
+// out-parameters only, on the test's own process: no SpawnInstance_ is
+// needed, so this runs under Wine too.
+func TestExecMethodWithoutInParameters(t *testing.T) {
+	c := connect(t, `root\cimv2`)
+	ctx := context.Background()
+	self := fmt.Sprintf(`Win32_Process.Handle="%d"`, os.Getpid())
+	out, err := c.ExecMethod(ctx, self, "GetOwner", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("GetOwner: %+v", out)
+	if out.Class != wmi.ClassParameters || wmi.ReturnValue(out) != 0 || !out.Has("ReturnValue") {
+		t.Errorf("out-parameters: %+v", out)
+	}
+	if !onWine() && out.String("User") == "" { // Wine's MOF text lists ReturnValue only
+		t.Errorf("no User: %+v", out)
+	}
+	var we *wmi.Error
+	_, err = c.ExecMethod(ctx, self, "GetOwner", wmi.Params{"NoSuchParameter": 1})
+	if !errors.As(err, &we) || we.HResult != wmi.WBEMInvalidMethodParam {
+		t.Errorf("parameter for a method without any: %v, want 0x%08X", err, wmi.WBEMInvalidMethodParam)
+	}
+	_, err = c.ExecMethod(ctx, self, "HvportNoSuchMethod", nil)
+	if !errors.As(err, &we) || we.HResult != wmi.WBEMInvalidMethod {
+		t.Errorf("missing method: %v, want 0x%08X", err, wmi.WBEMInvalidMethod)
+	}
+}
+
+// TestManyCallsAndConcurrency runs many calls from several goroutines on
+// one Conn (they take turns on its COM goroutine), then closes it: every
+// object, enumerator and VARIANT is released along the way, and the COM
+// goroutine ends.
+func TestManyCallsAndConcurrency(t *testing.T) {
+	c := connect(t, `root\cimv2`)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				objs, err := c.ExecQuery(ctx, "SELECT * FROM Win32_OperatingSystem")
+				if err == nil && (len(objs) != 1 || objs[0].String("Caption") == "") {
+					err = fmt.Errorf("got %d objects", len(objs))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c.Close()
+	select {
+	case <-c.w.done:
+	default:
+		t.Error("the COM goroutine is still running after Close")
 	}
 }
 

@@ -31,6 +31,16 @@
 // and are brought to the canonical Go types of wmi.Property with
 // wmi.Convert and the property's CIMType.
 //
+// Where Path_, Derivation_ or the enumeration of Properties_ answer "not
+// implemented" (Wine's wbemdisp does; Windows does not), an object is read
+// by name instead: Class, Path and Derivation from the system properties
+// __CLASS, __PATH and __DERIVATION through Properties_.Item, the property
+// names from the object's MOF text (GetObjectText_), each value from
+// Properties_.Item(name).Value. Such properties carry the type their VARIANT
+// shows (uint16 and uint32 read as sint32, 64-bit integers and datetimes
+// as strings), no origin, and NULL properties are missing; the fallback
+// exists so that CI can run this transport under Wine, not for production.
+//
 // Methods are called the way the Hyper-V samples do it: spawn the method's
 // InParameters, set each named parameter through Properties_.Item(name), and
 // call ExecMethod_. Each value is converted to the automation type of the
@@ -51,6 +61,7 @@
 // ErrNotWindows, so callers build everywhere. The parts that need no COM
 // (the request goroutine, value conversion, error mapping) build and are
 // tested on every system. The Windows tests talk to the local WMI service
-// (root\cimv2 and root\default, read-only) and need no Hyper-V; under
-// Wine they skip what Wine's scripting objects do not implement.
+// (root\cimv2 and root\default, read-only) and need no Hyper-V; CI runs
+// them under Wine (ci/wine/run-smoke.sh), where they skip what Wine's
+// scripting objects do not implement (docs/WINDOWS.md lists what that is).
 package com

@@ -11,24 +11,25 @@ import (
 )
 
 // toObject converts an SWbemObject, which stays owned by the caller. It
-// reads the object only through Path_, Derivation_ and Properties_ (see
-// the package doc for why).
+// reads the object through Path_, Derivation_ and Properties_ (see the
+// package doc for why), and falls back to reading the properties by name
+// where those members are not implemented (readByName).
 func toObject(d *ole.IDispatch, depth int) (*wmi.Object, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("embedded objects nest deeper than %d", maxDepth)
 	}
 	o := &wmi.Object{}
-	if err := readPath(d, o); err != nil {
-		return nil, err
-	}
-	if err := readDerivation(d, o); err != nil {
-		return nil, err
-	}
 	props, err := getObject(d, "Properties_")
 	if err != nil {
 		return nil, err
 	}
 	defer props.Release()
+	if err := readPath(d, props, o); err != nil {
+		return nil, err
+	}
+	if err := readDerivation(d, props, o); err != nil {
+		return nil, err
+	}
 	err = forEach(props, func(item *ole.VARIANT) error {
 		p := item.ToIDispatch()
 		if p == nil {
@@ -41,6 +42,9 @@ func toObject(d *ole.IDispatch, depth int) (*wmi.Object, error) {
 		o.Props = append(o.Props, prop)
 		return nil
 	})
+	if err != nil && len(o.Props) == 0 && isMissingMember(err) {
+		err = readByName(d, props, o, depth)
+	}
 	if err != nil {
 		return nil, at("Properties_", err)
 	}
@@ -48,11 +52,17 @@ func toObject(d *ole.IDispatch, depth int) (*wmi.Object, error) {
 }
 
 // readPath fills Class and Path from Path_ (an SWbemObjectPath). Path is
-// "" for a spawned or embedded instance.
-func readPath(d *ole.IDispatch, o *wmi.Object) error {
+// "" for a spawned or embedded instance. Where Path_ is not implemented,
+// they come from the system properties __PATH and __CLASS, read by name.
+func readPath(d, props *ole.IDispatch, o *wmi.Object) error {
 	p, err := getObject(d, "Path_")
 	if err != nil {
-		return err
+		if !isMissingMember(err) {
+			return err
+		}
+		o.Path, _ = systemString(props, "__PATH")
+		o.Class, _ = systemString(props, "__CLASS")
+		return nil
 	}
 	defer p.Release()
 	if o.Path, err = getString(p, "Path"); err != nil {
@@ -65,14 +75,18 @@ func readPath(d *ole.IDispatch, o *wmi.Object) error {
 }
 
 // readDerivation fills Derivation and SuperClass from Derivation_ (nearest
-// ancestor first). An implementation without Derivation_ leaves them empty.
-func readDerivation(d *ole.IDispatch, o *wmi.Object) error {
+// ancestor first), or from the system property __DERIVATION where
+// Derivation_ is not implemented. An object that has neither leaves them
+// empty.
+func readDerivation(d, props *ole.IDispatch, o *wmi.Object) error {
 	v, err := invoke(d, ole.DISPATCH_PROPERTYGET, "Derivation_")
 	if err != nil {
-		if isMissingMember(err) {
+		if !isMissingMember(err) {
+			return at("Derivation_", err)
+		}
+		if v, err = propertyValue(props, "__DERIVATION"); err != nil {
 			return nil
 		}
-		return at("Derivation_", err)
 	}
 	defer v.Clear()
 	raw, err := decodeVariant(v, 0)
@@ -84,10 +98,77 @@ func readDerivation(d *ole.IDispatch, o *wmi.Object) error {
 		return at("Derivation_", err)
 	}
 	o.Derivation, _ = der.([]string)
-	if len(o.Derivation) > 0 {
+	if len(o.Derivation) == 0 {
+		o.Derivation = nil // none and empty are the same (as in DecodeInstance)
+	} else {
 		o.SuperClass = o.Derivation[0]
 	}
 	return nil
+}
+
+// readByName reads the properties of an object whose Properties_ cannot be
+// enumerated: the names come from its MOF text (GetObjectText_), each value
+// from Properties_.Item(name).Value, and the type from the value's
+// automation type (inferCIMType), since SWbemProperty.CIMType is not
+// readable either where this runs. NULL properties are missing from MOF
+// text, so they are missing here too; Origin and Propagated stay empty.
+func readByName(d, props *ole.IDispatch, o *wmi.Object, depth int) error {
+	v, err := invoke(d, ole.DISPATCH_METHOD, "GetObjectText_")
+	if err != nil {
+		return at("GetObjectText_", err)
+	}
+	text := v.ToString()
+	v.Clear()
+	class, names := mofPropertyNames(text)
+	if o.Class == "" {
+		o.Class = class
+	}
+	for _, name := range names {
+		pv, err := propertyValue(props, name)
+		if err != nil {
+			if isHR(err, wmi.WBEMNotFound) {
+				continue // not a property after all (see mofPropertyNames)
+			}
+			return at("property "+name, err)
+		}
+		raw, err := decodeVariant(pv, depth)
+		pv.Clear()
+		if err != nil {
+			return at("property "+name, err)
+		}
+		t, array := inferCIMType(raw)
+		val, err := fromAutomation(t, array, raw)
+		if err != nil {
+			return at("property "+name, err)
+		}
+		o.Props = append(o.Props, wmi.Property{Name: name, Type: t, Array: array, Value: val})
+	}
+	return nil
+}
+
+// propertyValue reads Properties_.Item(name).Value; the caller must Clear
+// the result.
+func propertyValue(props *ole.IDispatch, name string) (*ole.VARIANT, error) {
+	p, err := callObject(props, "Item", name)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Release()
+	v, err := invoke(p, ole.DISPATCH_PROPERTYGET, "Value")
+	return v, at(name, err)
+}
+
+// systemString reads a string-valued system property by name.
+func systemString(props *ole.IDispatch, name string) (string, error) {
+	v, err := propertyValue(props, name)
+	if err != nil {
+		return "", err
+	}
+	defer v.Clear()
+	if v.VT != ole.VT_BSTR {
+		return "", fmt.Errorf("%s: want a string, got %s", name, vtName(v.VT))
+	}
+	return trimNUL(v.ToString()), nil
 }
 
 // toProperty converts an SWbemProperty, which stays owned by the caller.

@@ -71,7 +71,14 @@ func (c *Conn) execMethod(path, method string, in wmi.Params) (*wmi.Object, erro
 		return &wmi.Object{Class: wmi.ClassParameters}, nil
 	}
 	defer out.Release()
-	return toObject(out, 0)
+	o, err := toObject(out, 0)
+	if err != nil {
+		return nil, err
+	}
+	// Out-parameters are of class __PARAMETERS; where the class comes from
+	// MOF text (readByName) Wine names the method's own class instead.
+	o.Class = wmi.ClassParameters
+	return o, nil
 }
 
 // inParameters returns a spawned instance of method's InParameters with in
