@@ -90,6 +90,7 @@ func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{s: s, ID: id, Req: req, Final: final, staging: filepath.Join(filepath.Dir(final), stagingPrefix+id)}
+	s.Store.useStaging(p.staging)
 	p.layout = p.staging
 	if req.Settings.CreateVmExportSubdirectory {
 		p.layout = filepath.Join(p.staging, req.VM.Name)
@@ -177,6 +178,7 @@ func (p *Plan) Release() {
 		p.hv.Release()
 	}
 	p.s.Store.release(p.Final)
+	p.s.Store.doneStaging(p.staging)
 }
 
 // Run exports into the staging directory, verifies and hashes the files,

@@ -32,8 +32,9 @@ type Store struct {
 	log       *zap.Logger
 	freeSpace func(path string) (uint64, error)
 
-	mu     sync.Mutex
-	claims map[string]string // guarded by mu; final path → export id being written there
+	mu      sync.Mutex
+	claims  map[string]string   // guarded by mu; final path → export id being written there
+	staging map[string]struct{} // guarded by mu; staging directories of this process's exports
 }
 
 // StoreOptions configure a Store.
@@ -51,7 +52,7 @@ func NewStore(o StoreOptions) (*Store, error) {
 	if len(o.Roots) == 0 {
 		return nil, errors.New("exports: at least one export root is required")
 	}
-	s := &Store{log: o.Logger, freeSpace: o.FreeSpace, claims: map[string]string{}}
+	s := &Store{log: o.Logger, freeSpace: o.FreeSpace, claims: map[string]string{}, staging: map[string]struct{}{}}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -208,8 +209,31 @@ func (s *Store) Delete(id string) (Export, error) {
 	return e, nil
 }
 
-// SweepStaging removes staging and retired directories left by a crash.
-// Call it at start-up, before any export job runs.
+// useStaging and doneStaging mark a staging directory as this process's,
+// so a sweep leaves it alone.
+func (s *Store) useStaging(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staging[dir] = struct{}{}
+}
+
+func (s *Store) doneStaging(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.staging, dir)
+}
+
+func (s *Store) ownStaging(dir string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.staging[dir]
+	return ok
+}
+
+// SweepStaging removes staging and retired directories left by a crash or
+// a restart. It must not run while Hyper-V may still be writing into a
+// staging directory of a detached export (see cmd/server: it sweeps once
+// no Hyper-V job is running); this process's own exports are skipped.
 func (s *Store) SweepStaging() {
 	for _, root := range s.roots {
 		s.sweep(root, 0)
@@ -227,6 +251,9 @@ func (s *Store) sweep(dir string, depth int) {
 		}
 		p := filepath.Join(dir, e.Name())
 		if strings.HasPrefix(e.Name(), stagingPrefix) || strings.HasPrefix(e.Name(), retiredPrefix) {
+			if s.ownStaging(p) {
+				continue
+			}
 			if err := os.RemoveAll(p); err != nil {
 				s.log.Warn("cannot remove a stale staging directory", zap.String("dir", p), zap.Error(err))
 			} else {

@@ -141,3 +141,23 @@ func (d *Driver) EstimateExportBytes(ctx context.Context, vm VM, s ExportSetting
 	}
 	return total, nil
 }
+
+// RunningJobs counts the host's Hyper-V jobs that have not finished (export
+// jobs only where the host says which jobs are exports: JobType 62, v2).
+func (d *Driver) RunningJobs(ctx context.Context) (int, error) {
+	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+wmi.ClassConcreteJob)
+	if err != nil {
+		return 0, fromWMI("list Hyper-V jobs", err)
+	}
+	n := 0
+	for _, o := range objs {
+		if wmi.JobStateTerminal(uint16(o.Uint("JobState"))) {
+			continue
+		}
+		if o.Has("JobType") && uint16(o.Uint("JobType")) != wmi.JobTypeExportVM {
+			continue
+		}
+		n++
+	}
+	return n, nil
+}

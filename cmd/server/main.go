@@ -113,7 +113,9 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	if err != nil {
 		return err
 	}
-	store.SweepStaging() // before any job runs: leftovers of a crash
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := sweepWhenIdle(sweepCtx, drv, store, log.Named("exports"))
+	defer func() { stopSweep(); <-sweepDone }() // before the backend closes
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
 	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
 	reg := jobs.New(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")})
