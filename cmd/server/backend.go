@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -64,16 +65,41 @@ func openSim(cfg Config, log *zap.Logger) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := sim.New(sim.Options{
+	opts := sim.Options{
 		DataDir: filepath.Join(dir, "sim"), HostName: cfg.Sim.HostName,
 		CopyBytesPerSecond:       cfg.Sim.CopyBytesPerSecond,
 		ExportDirectoryMustExist: cfg.Sim.ExportDirectoryMustExist,
 		Logger:                   log.Named("sim"),
-	})
+	}
+	if cfg.Sim.SeedFile != "" {
+		if opts.Seed, err = sim.LoadSeed(cfg.Sim.SeedFile); err != nil {
+			return nil, fmt.Errorf("sim.seed-file: %w", err)
+		}
+		if _, serr := os.Stat(filepath.Join(opts.DataDir, "Hyper-V", "host.json")); serr == nil {
+			log.Warn("sim.seed-file is ignored: the data directory already holds a simulated host (remove it to reseed)",
+				zap.String("seed_file", cfg.Sim.SeedFile), zap.String("data_dir", opts.DataDir))
+		}
+	}
+	if cfg.Sim.ControlsFile != "" {
+		c, err := sim.LoadControls(cfg.Sim.ControlsFile)
+		if err != nil {
+			return nil, fmt.Errorf("sim.controls-file: %w", err)
+		}
+		c.Apply(&opts) // the file wins over the sim.* keys
+		log.Info("simulator test controls loaded", zap.String("file", cfg.Sim.ControlsFile))
+	}
+	h, err := sim.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start the simulated Hyper-V host: %w", err)
 	}
-	svc, err := h.Services(wmi.NamespaceV2)
+	if cfg.Sim.ControlsFile != "" {
+		log.Info("simulator random seed (set random-seed to repeat this run)", zap.Int64("random_seed", h.RandomSeed()))
+	}
+	ns := wmi.NamespaceV2
+	if cfg.Sim.API == "v1" {
+		ns = wmi.NamespaceV1
+	}
+	svc, err := h.Services(ns)
 	if err != nil {
 		h.Close()
 		return nil, err

@@ -55,6 +55,15 @@ type SimConfig struct {
 	CopyBytesPerSecond int64 `yaml:"copy-bytes-per-second"`
 	// ExportDirectoryMustExist: see sim.Options.
 	ExportDirectoryMustExist bool `yaml:"export-directory-must-exist"`
+	// API is the WMI generation the simulated host answers: v2 (every
+	// current host) or v1 (Windows Server 2008 R2 / 2012).
+	API string `yaml:"api"`
+	// SeedFile describes the simulated host to create when the data
+	// directory holds none yet (configs/sim-demo.yaml is the default demo).
+	SeedFile string `yaml:"seed-file"`
+	// ControlsFile holds test controls (delays, jitter, faults, disk
+	// quota…) to reproduce a problem (configs/sim-faults-example.yaml).
+	ControlsFile string `yaml:"controls-file"`
 }
 
 func defaultConfig() Config {
@@ -65,7 +74,7 @@ func defaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:8080", Backend: "auto", DataDir: dataDir, LogLevel: "info", LogFormat: "console",
 		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000},
-		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20},
+		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20, API: "v2"},
 		PollInterval:    250 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
 	}
@@ -149,6 +158,11 @@ func (c Config) validate() error {
 	case "console", "json":
 	default:
 		bad = append(bad, fmt.Sprintf("log-format %q: want console or json", c.LogFormat))
+	}
+	switch c.Sim.API {
+	case "v1", "v2":
+	default:
+		bad = append(bad, fmt.Sprintf("sim.api %q: want v2 or v1", c.Sim.API))
 	}
 	if c.DataDir == "" {
 		bad = append(bad, "data-dir must not be empty")

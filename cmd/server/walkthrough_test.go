@@ -276,3 +276,46 @@ func TestShippedConfigLoads(t *testing.T) {
 		t.Errorf("configs/hvport.yaml does not match the defaults it documents:\n file %+v\n code %+v", cfg, def)
 	}
 }
+
+func TestSimSeedAndControlsFiles(t *testing.T) {
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.yaml")
+	os.WriteFile(seed, []byte("switches: [{name: Lab}]\nvms:\n  - name: only-vm\n    state: off\n    disks: [{file: only.vhdx, sizeBytes: 1048576}]\n    networkAdapters: [{switch: Lab}]\n"), 0o644)
+	controls := filepath.Join(dir, "controls.yaml")
+	os.WriteFile(controls, []byte("random-seed: 7\nfaults:\n  - method: ExportSystemDefinition\n    return-value: 32775\n"), 0o644)
+	base, dataDir := startServer(t, fmt.Sprintf("sim:\n  seed-file: %q\n  controls-file: %q\n", seed, controls))
+	resp, err := http.Get(base + "/v1/vms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(body, []byte(`"only-vm"`)) || bytes.Contains(body, []byte(`"web-01"`)) {
+		t.Fatalf("the seed file was not used: %s", body)
+	}
+	// The controls file's fault makes every export fail with invalid-state.
+	req, _ := http.NewRequest("POST", base+"/v1/vms/only-vm/exports", strings.NewReader(
+		fmt.Sprintf(`{"directory": %q}`, filepath.Join(dataDir, "exports", "x"))))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r, _ := http.Get(base + "/v1/jobs/" + j.ID)
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if bytes.Contains(b, []byte(`"state":"failed"`)) {
+			if !bytes.Contains(b, []byte("invalid-state")) {
+				t.Fatalf("failed for another reason: %s", b)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the injected fault never failed the export")
+}
