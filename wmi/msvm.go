@@ -235,3 +235,55 @@ const (
 	SnapshotTypeRealized = "Microsoft:Hyper-V:Snapshot:Realized"
 	SnapshotTypePlanned  = "Microsoft:Hyper-V:Snapshot:Planned"
 )
+
+// v1 (root\virtualization) classes that v2 does not have, or names
+// differently ([v1 docs], hyperv-wmi-facts.md §1).
+const (
+	// ClassGlobalSettingDataV1 holds the settings that do not change with
+	// snapshots: ExternalDataRoot, SnapshotDataRoot, ScopeOfResidence, ...
+	// (v1 docs msvm-virtualsystemglobalsettingdata).
+	ClassGlobalSettingDataV1 = "Msvm_VirtualSystemGlobalSettingData"
+	// ClassResourceAllocationV1 is v1's setting class for drives and
+	// virtual hard disks: a VHD is ResourceType 21 with ResourceSubType
+	// ResourceSubTypeVHDV1 and its file path in Connection[0] (v1 docs
+	// msvm-resourceallocationsettingdata). v1 has no
+	// Msvm_StorageAllocationSettingData.
+	ClassResourceAllocationV1 = "Msvm_ResourceAllocationSettingData"
+	// ClassSyntheticEthernetPortV1 is a v1 network adapter; Connection[0]
+	// is the Msvm_SwitchPort it is connected to (v1 has no
+	// Msvm_EthernetPortAllocationSettingData).
+	ClassSyntheticEthernetPortV1 = "Msvm_SyntheticEthernetPortSettingData"
+)
+
+// v1 Msvm_ResourceAllocationSettingData.ResourceSubType values (v1 docs).
+const (
+	ResourceSubTypeVHDV1       = "Microsoft Virtual Hard Disk"    // ResourceType 21
+	ResourceSubTypeDiskDriveV1 = "Microsoft Synthetic Disk Drive" // ResourceType 22
+)
+
+// v1 Msvm_ComputerSystem.EnabledState values of a VM: 2 and 3 as in v2, the
+// rest vendor-specific. Source: libvirt src/hyperv/hyperv_wmi_classes.h
+// (MSVM_COMPUTERSYSTEM_V1_ENABLEDSTATE_*), the v1 msvm-computersystem page
+// (32768 Paused, 32769 Suspended) and the v2 RequestStateChange page ("in
+// V1 corresponds to" 32773 Saving, 32776 Pausing, 32777 Resuming).
+const (
+	EnabledV1Paused       uint16 = 32768
+	EnabledV1Suspended    uint16 = 32769 // Saved
+	EnabledV1Starting     uint16 = 32770
+	EnabledV1Snapshotting uint16 = 32771
+	EnabledV1Saving       uint16 = 32773
+	EnabledV1Stopping     uint16 = 32774
+	EnabledV1Pausing      uint16 = 32776
+	EnabledV1Resuming     uint16 = 32777
+)
+
+// v1 Msvm_VirtualSystemSettingData.SettingType (3 current settings,
+// 5 a snapshot's) and Msvm_VirtualSystemGlobalSettingData.SettingType
+// (32768), and VirtualSystemType (a uint16 in v1, always 301 "Microsoft
+// Hyper-V"; v2's is a string). Source: the v1 class pages.
+const (
+	SettingTypeCurrentV1      uint16 = 3
+	SettingTypeSnapshotV1     uint16 = 5
+	SettingTypeGlobalV1       uint16 = 32768
+	VirtualSystemTypeHyperVV1 uint16 = 301
+)

@@ -57,7 +57,7 @@ func (h *Host) linksLocked() []link {
 		h.plannedLinksLocked(p, add)
 	}
 	for _, j := range h.jobs {
-		if !j.hidden && j.affected != "" {
+		if !j.hidden && j.affected != "" && j.namespace == wmi.NamespaceV2 {
 			add(assocAffectedJobElement, "AffectedElement", j.affected, "AffectingElement", h.jobPath(j.id))
 		}
 	}
@@ -90,23 +90,23 @@ func (h *Host) systemLinksLocked(system string, c *vmConfig, snapshots []*vmConf
 	}
 }
 
-// associatorsLocked runs an ASSOCIATORS OF query.
-func (h *Host) associatorsLocked(q *associatorsQuery) ([]*wmi.Object, error) {
-	src, c, err := parseInstancePath("ExecQuery", q.source)
+// associatorsLocked runs an ASSOCIATORS OF query in ns.
+func (h *Host) associatorsLocked(ns *namespace, q *associatorsQuery) ([]*wmi.Object, error) {
+	src, c, err := parseInstancePath("ExecQuery", q.source, ns)
 	if err != nil {
 		return nil, err
 	}
-	source := h.findLocked(c, src)
+	source := h.findLocked(ns, c, src)
 	if source == nil {
 		return nil, &wmi.Error{HResult: wmi.WBEMNotFound, Msg: "no such instance " + q.source}
 	}
 	objects := map[string]*wmi.Object{}
-	for _, o := range h.instancesLocked("CIM_ManagedElement") {
+	for _, o := range h.instancesLocked(ns, "CIM_ManagedElement") {
 		objects[pathKey(o.Path)] = o
 	}
 	out := []*wmi.Object{}
 	seen := map[string]bool{}
-	for _, l := range h.linksLocked() {
+	for _, l := range ns.links(h) {
 		if q.assocClass != "" && !l.assoc.isA(q.assocClass) {
 			continue
 		}
@@ -125,7 +125,7 @@ func (h *Host) associatorsLocked(q *associatorsQuery) ([]*wmi.Object, error) {
 				continue
 			}
 			if q.resultClass != "" {
-				rc := lookupClass(o.Class)
+				rc := ns.lookupClass(o.Class)
 				if rc == nil || !rc.isA(q.resultClass) {
 					continue
 				}

@@ -37,6 +37,11 @@ type job struct {
 	jobType     uint16
 	caption     string
 	description string
+	// namespace is the namespace of the method that started the job: the
+	// job's Msvm_ConcreteJob is visible there only (v2 jobs in
+	// root\virtualization\v2, v1 jobs in root\virtualization), while
+	// the VM it works on is busy in both.
+	namespace string
 	// hidden marks the job of a method that runs inline
 	// (Options.ImportSynchronous): it keeps its system busy, but no
 	// Msvm_ConcreteJob is visible.
@@ -88,6 +93,7 @@ type jobSpec struct {
 	affected             string // initial Msvm_AffectedJobElement target, "" for none
 	jobType              uint16
 	caption, description string
+	namespace            string // "" means root\virtualization\v2
 }
 
 // vmJobSpec is the spec of a job on a realized VM.
@@ -101,8 +107,12 @@ func (h *Host) vmJobSpec(vm *virtualMachine, jobType uint16, caption, descriptio
 func (h *Host) newJobLocked(spec jobSpec, hidden bool) (*job, context.Context) {
 	now := h.now()
 	ctx, cancel := context.WithCancelCause(context.Background())
+	ns := spec.namespace
+	if ns == "" {
+		ns = wmi.NamespaceV2
+	}
 	j := &job{
-		id: newGUID(), vmID: spec.systemID, vmName: spec.systemName, hidden: hidden,
+		id: newGUID(), vmID: spec.systemID, vmName: spec.systemName, hidden: hidden, namespace: ns,
 		jobType: spec.jobType, caption: spec.caption, description: spec.description,
 		state: wmi.JobStarting, status: "Job is starting", affected: spec.affected,
 		submitted: now, changed: now, cancel: cancel, done: make(chan struct{}),

@@ -26,6 +26,11 @@ func (h *Host) jobPath(id string) string {
 	return h.path(wmi.ClassConcreteJob, wmi.Key{Name: "InstanceID", Value: id})
 }
 
+// jobPathOf is the path of j in the namespace that started it.
+func (h *Host) jobPathOf(j *job) string {
+	return h.pathIn(j.namespace, wmi.ClassConcreteJob, wmi.Key{Name: "InstanceID", Value: j.id})
+}
+
 func (h *Host) jobLocked(id string) *job {
 	for _, j := range h.jobs {
 		if strings.EqualFold(j.id, id) && !j.hidden {
@@ -38,7 +43,7 @@ func (h *Host) jobLocked(id string) *job {
 func (h *Host) jobsLocked() []*wmi.Object {
 	out := make([]*wmi.Object, 0, len(h.jobs))
 	for _, j := range h.jobs {
-		if !j.hidden {
+		if !j.hidden && j.namespace == wmi.NamespaceV2 {
 			out = append(out, h.jobObjectLocked(j))
 		}
 	}
@@ -86,9 +91,14 @@ func (h *Host) jobObjectLocked(j *job) *wmi.Object {
 }
 
 // jobOfCallLocked returns the job a method call targets (nil if it was
-// removed since ExecMethod resolved it).
+// removed since ExecMethod resolved it). The methods are the same in both
+// namespaces; a job is found only in its own.
 func (h *Host) jobOfCallLocked(call *methodCall) *job {
-	return h.jobLocked(call.path.Key("InstanceID"))
+	j := h.jobLocked(call.path.Key("InstanceID"))
+	if j == nil || j.namespace != call.ns.name {
+		return nil
+	}
+	return j
 }
 
 func jobGoneError(call *methodCall) error {

@@ -71,6 +71,10 @@ type vmConfig struct {
 	Notes []string `json:"notes,omitempty"`
 	// Import is set on the records of a planned VM and its snapshots.
 	Import *importMetadata `json:"import,omitempty"`
+	// ScopeOfResidence is the VM's authorization scope, v1's
+	// Msvm_VirtualSystemGlobalSettingData.ScopeOfResidence, set from
+	// ImportVirtualSystemEx's SecurityScope (v1_import.go).
+	ScopeOfResidence string `json:"scopeOfResidence,omitempty"`
 }
 
 // diskConfig is one virtual hard disk attached to a VM or snapshot.

@@ -12,14 +12,19 @@ import (
 // copy to behave: in chunks, so that progress can be reported and a Kill
 // can stop the copy between two chunks; throttled to a byte rate on the
 // host's Clock (Options.CopyBytesPerSecond), so tests can make a copy slow
-// and step it deterministically with a FakeClock; and durable, each file
-// fsynced when it is complete.
+// and step it deterministically with a FakeClock; durable, each file
+// fsynced when it is complete; and, for a job's engine (Host.jobCopyEngine
+// in diskfull.go), bounded by the simulated disk space, each chunk charged
+// before it is written.
 type copyEngine struct {
 	clock     Clock
 	rate      int64 // bytes per second; 0 = unlimited
 	chunkSize int
 	start     time.Time // throttling starts with the engine
 	copied    int64     // bytes copied by this engine, for throttling
+
+	space       *diskCharge // the job's account of simulated disk space; nil: none
+	fullSummary string      // ErrorSummaryDescription when the disk is full
 }
 
 func newCopyEngine(clock Clock, bytesPerSecond int64) *copyEngine {
@@ -34,7 +39,9 @@ func newCopyEngine(clock Clock, bytesPerSecond int64) *copyEngine {
 // copyFile copies src to dst, which must not exist yet. It calls created
 // with dst as soon as dst exists (so a failed job can remove it), and
 // progress after each chunk with the chunk's size; an error from progress
-// stops the copy. A cancelled ctx stops it too, with ctx's cause.
+// stops the copy. A cancelled ctx stops it too, with ctx's cause. A chunk
+// that does not fit on the simulated disk stops it with a *jobFailure
+// (DiskFullDescription).
 func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func(string), progress func(int64) error) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
@@ -58,6 +65,9 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 		}
 		n, rerr := io.ReadFull(in, buf)
 		if n > 0 {
+			if e.space != nil && !e.space.reserve(dst, int64(n)) {
+				return e.diskFull()
+			}
 			if _, err := out.Write(buf[:n]); err != nil {
 				return err
 			}

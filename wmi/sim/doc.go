@@ -127,6 +127,51 @@
 // by default, "2025") sets the configuration versions the host accepts
 // (§2.7); Options.ImportSynchronous is described under Jobs.
 //
+// # Randomness, full disks and control files
+//
+// Options.MethodJitter adds to a method's delay a uniformly random extra
+// in [0, jitter); FaultRule.Probability makes a rule fire on a matching
+// call with that probability (0 = always; Skip passes calls before the
+// draws, Count counts firings). Both draw from sources seeded by
+// Options.RandomSeed (0: from the time of day, logged and returned by
+// Host.RandomSeed): jitter from one stream, each fault rule from its own,
+// numbered by the order the host got its rules (Options.Faults first, then
+// AddFault), so the same seed and the same calls give the same delays and
+// fire on the same calls, whatever other rules do. Concurrent calls draw
+// in the order they reach the host.
+//
+// Options.DiskQuotaBytes is a simulated volume for everything the copy
+// engine writes (disks and runtime state copied by exports and
+// realizations, all jobs together); Options.FullVolumes are folders that
+// each hold only Options.DiskFullAfterBytes (0: full). A chunk that does
+// not fit fails the job as ENOSPC does: JobState 10, ErrorCode 32768,
+// ErrorDescription DiskFullDescription ("There is not enough space on the
+// disk. (0x80070070)"), partial output removed. The volumes only fill: a
+// failed or stopped job gives its bytes back, a completed one keeps them
+// for the life of the Host — deleting an export frees nothing, as the
+// simulator cannot tell it from the rename by which the REST service
+// publishes an export; Host.SetDiskQuota changes the quota at run time and
+// Host.DiskUsedBytes reports what counts (diskfull.go). Configuration
+// files, seeded files and other programs' writes do not count. This
+// cannot fake the free space the REST service checks before an export:
+// that preflight asks the real file system (statfs / GetDiskFreeSpaceEx);
+// a quota here fills the disk during the Hyper-V job instead.
+//
+// Users reproduce a bug from files, without code: LoadSeed reads a Seed
+// (configs/sim-demo.yaml is DemoSeed, kept equal by a test) and
+// LoadControls a Controls — the controls above with kebab-case keys
+// (method-delay, method-jitter, copy-bytes-per-second, random-seed,
+// disk-quota-bytes, full-volumes, disk-full-after-bytes,
+// export-directory-must-exist, faults: [{method, vm, return-value,
+// job-error-code, job-error-description, at-percent, count, skip,
+// probability}]), durations as Go strings ("250ms"); Controls.Apply lays
+// them over Options and New installs their faults
+// (configs/sim-faults-example.yaml). Both files are YAML (.yaml, .yml) or
+// JSON (.json), by extension, strict: an unknown key, a value of the wrong
+// type or one New would refuse is an error naming it. A seed file and a
+// controls file are separate files, so one host can be run under
+// different controls.
+//
 // # Files
 //
 // Under DataDir, in Hyper-V's layout (§5.1):

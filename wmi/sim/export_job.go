@@ -59,12 +59,13 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 	if err := progress.check(0); err != nil {
 		return err
 	}
-	for _, d := range exportDirs {
+	dirs := p.folders()
+	for _, d := range dirs {
 		if err := out.mkdirAll(filepath.Join(p.root, d)); err != nil {
 			return fail("cannot create folder: %v", err)
 		}
 	}
-	engine := newCopyEngine(h.clock, h.opts.CopyBytesPerSecond)
+	engine := h.jobCopyEngine(j) // throttled, disk space: diskfull.go
 	for _, c := range p.copies {
 		dst := filepath.Join(p.root, c.dst)
 		err := engine.copyFile(ctx, c.src, dst, out.addFile, progress.add)
@@ -85,7 +86,7 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 			return fail("cannot write '%s': %v", c.rel, err)
 		}
 	}
-	for _, d := range append(exportDirs, ".") {
+	for _, d := range append(dirs, ".") {
 		if err := syncDir(filepath.Join(p.root, d)); err != nil {
 			return fail("cannot flush '%s': %v", d, err)
 		}
@@ -94,6 +95,30 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 		return err
 	}
 	return h.completeJob(ctx, j)
+}
+
+// folders are the folders an export writes into, relative to its root:
+// the three every export creates, then any other that holds a file of the
+// plan (v1's Virtual Machines\<VM GUID>\ for saved state).
+func (p *exportPlan) folders() []string {
+	dirs := append([]string(nil), exportDirs...)
+	seen := map[string]bool{".": true}
+	for _, d := range dirs {
+		seen[d] = true
+	}
+	add := func(rel string) {
+		if d := filepath.Dir(rel); !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	for _, c := range p.copies {
+		add(c.dst)
+	}
+	for _, c := range p.configs {
+		add(c.rel)
+	}
+	return dirs
 }
 
 // writeNewFile creates path (which must not exist) with data, fsynced.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,15 +75,21 @@ func New(opts Options) (*Host, error) {
 	return h, nil
 }
 
-// Services connects to a namespace of the host. Only root\virtualization\v2
-// exists: the simulator models Windows Server 2016 and later, where the v1
-// namespace is gone (hyperv-wmi-facts.md §1.1).
+// Services connects to a namespace of the host: root\virtualization\v2, or
+// root\virtualization (v1, v1_*.go) — two views of the same VMs, switches
+// and files, as on a Windows Server 2012 host, which serves both
+// (hyperv-wmi-facts.md §1.1). Options.V1.Unavailable takes v1 away, as
+// Windows Server 2012 R2 and later did.
 func (h *Host) Services(namespace string) (wmi.Services, error) {
-	if !strings.EqualFold(strings.ReplaceAll(namespace, "/", `\`), wmi.NamespaceV2) {
-		return nil, &wmi.Error{Op: "Connect", Path: namespace, HResult: wmi.WBEMInvalidNamespace,
-			Msg: "the simulator serves only " + wmi.NamespaceV2}
+	ns := namespaceNamed(namespace)
+	if ns == nsV1 && h.opts.V1.Unavailable {
+		ns = nil
 	}
-	return &services{h: h}, nil
+	if ns == nil {
+		return nil, &wmi.Error{Op: "Connect", Path: namespace, HResult: wmi.WBEMInvalidNamespace,
+			Msg: "the simulated host has no namespace " + namespace}
+	}
+	return &services{h: h, ns: ns}, nil
 }
 
 // Close stops the host: running jobs are killed (their partial output
@@ -121,18 +126,7 @@ func (h *Host) Name() string { return h.name }
 
 // methodDelay waits the configured delay for a method (Options.MethodDelay).
 func (h *Host) methodDelay(ctx context.Context, method string) error {
-	d, ok := h.opts.MethodDelay[method]
-	if !ok {
-		for name, v := range h.opts.MethodDelay {
-			if strings.EqualFold(name, method) {
-				d, ok = v, true
-			}
-		}
-	}
-	if !ok || d <= 0 {
-		return nil
-	}
-	return sleep(ctx, h.clock, d)
+	return h.controlledMethodDelay(ctx, method) // delay + jitter: controls.go
 }
 
 // path formats a full object path on this host in root\virtualization\v2.

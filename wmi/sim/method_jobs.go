@@ -24,7 +24,7 @@ import (
 func (h *Host) launchAndUnlock(spec jobSpec, inline bool, work jobWork) (ret uint32, jobPath string) {
 	if !inline {
 		j := h.startJobLocked(spec, work)
-		path := h.jobPath(j.id)
+		path := h.jobPathOf(j)
 		h.mu.Unlock()
 		return wmi.ReturnJobStarted, path
 	}

@@ -26,7 +26,8 @@ func (h *Host) jobErrorObjectLocked(j *job) *wmi.Object {
 	o.MustSet("ProbableCause", uint16(0))
 	source := j.affected
 	if source == "" {
-		source = h.vmSystemPath(j.vmID)
+		source = h.pathIn(j.namespace, wmi.ClassComputerSystem,
+			wmi.Key{Name: "CreationClassName", Value: wmi.ClassComputerSystem}, wmi.Key{Name: "Name", Value: j.vmID})
 	}
 	o.MustSet("ErrorSource", source)
 	o.MustSet("ErrorSourceFormat", uint16(0))

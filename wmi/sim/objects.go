@@ -15,6 +15,11 @@ type values map[string]any
 // with __PATH made from the key properties. A value for a property the
 // schema does not declare is a bug in the simulator, so it panics.
 func (h *Host) newInstance(c *classDef, v values) *wmi.Object {
+	return h.newInstanceIn(wmi.NamespaceV2, c, v)
+}
+
+// newInstanceIn is newInstance with __PATH in namespace ns.
+func (h *Host) newInstanceIn(ns string, c *classDef, v values) *wmi.Object {
 	o := newEmbeddedInstance(c)
 	for name, value := range v {
 		o.MustSet(name, value)
@@ -24,7 +29,7 @@ func (h *Host) newInstance(c *classDef, v values) *wmi.Object {
 		for i, k := range c.keys {
 			keys[i] = wmi.Key{Name: k, Value: fmt.Sprint(o.Get(k))}
 		}
-		o.Path = h.path(c.name, keys...)
+		o.Path = h.pathIn(ns, c.name, keys...)
 	}
 	return o
 }
@@ -49,8 +54,9 @@ type instanceLister struct {
 	list  func(h *Host) []*wmi.Object
 }
 
-// instanceListers are the enumerable classes, in the order their
-// instances are returned by a query on a common superclass.
+// instanceListers are the enumerable classes of root\virtualization\v2,
+// in the order their instances are returned by a query on a common
+// superclass (v1's: v1InstanceListers).
 var instanceListers = []instanceLister{
 	{classComputerSystem, (*Host).computerSystemsLocked},
 	{classPlannedComputerSystem, (*Host).plannedSystemsLocked},
@@ -64,11 +70,11 @@ var instanceListers = []instanceLister{
 	{classConcreteJob, (*Host).jobsLocked},
 }
 
-// instancesLocked returns every instance of className or of a class
+// instancesLocked returns every instance in ns of className or of a class
 // derived from it.
-func (h *Host) instancesLocked(className string) []*wmi.Object {
+func (h *Host) instancesLocked(ns *namespace, className string) []*wmi.Object {
 	var out []*wmi.Object
-	for _, l := range instanceListers {
+	for _, l := range ns.listers {
 		if l.class.isA(className) {
 			out = append(out, l.list(h)...)
 		}

@@ -31,8 +31,47 @@ type Options struct {
 	CopyBytesPerSecond int64
 	// MethodDelay delays a call before it runs, by method name
 	// ("ExportSystemDefinition", "RequestStateChange", ...; also "ExecQuery"
-	// and "Get" for those calls).
+	// and "Get" for those calls). Names match case-insensitively.
 	MethodDelay map[string]time.Duration
+	// MethodJitter adds to a call's MethodDelay a uniformly random extra
+	// delay in [0, jitter), by method name as MethodDelay (a method may
+	// have jitter without a fixed delay). The draws come from the host's
+	// random source (RandomSeed), one per delayed call, in call order.
+	MethodJitter map[string]time.Duration
+	// RandomSeed seeds the host's random source, used by MethodJitter and
+	// FaultRule.Probability, so that a reproduction is deterministic: two
+	// hosts with the same seed draw the same jitter for their n-th delayed
+	// call and fire a probabilistic rule on the same matching calls. 0
+	// means a seed taken from the time of day; Host.RandomSeed reports
+	// the seed in use (and New logs it when it chose one).
+	RandomSeed int64
+	// Faults are fault rules the host starts with, as if each were given
+	// to Host.AddFault in order right after New (so they come before any
+	// rule a test adds). Each is checked like a rule from a controls
+	// file: New fails on a rule that could never fire or has a
+	// Probability outside [0, 1].
+	Faults []FaultRule
+	// DiskQuotaBytes is the size of a simulated volume that holds
+	// everything the host's copy engine writes, across all jobs (export
+	// copies of disks and runtime state, the runtime state a realization
+	// copies); 0 means unlimited. A copy that would go past it fails like
+	// a real ENOSPC: the job ends in JobState 10 with ErrorCode 32768 and
+	// ErrorDescription DiskFullDescription, its partial output removed.
+	// The volume only fills: a failed or stopped job gives its bytes
+	// back, a completed one keeps them for the life of the Host (deleting
+	// an export does not free them). Configuration files (.vmcx) are not
+	// counted. Host.SetDiskQuota changes the quota at run time,
+	// Host.DiskUsedBytes reports what counts. (diskfull.go)
+	DiskQuotaBytes int64
+	// FullVolumes lists folders that each behave as a volume of their
+	// own with only DiskFullAfterBytes free: a copy whose destination is
+	// under one of them (relative names are resolved against the working
+	// directory at New) fails as above once the bytes written under that
+	// folder would exceed DiskFullAfterBytes; with DiskFullAfterBytes 0
+	// the folder is full from the first byte.
+	FullVolumes []string
+	// DiskFullAfterBytes is the free space of each of FullVolumes.
+	DiskFullAfterBytes int64
 	// ExportDirectoryMustExist makes an export job fail when ExportDirectory
 	// does not exist. The default (false) creates it. Whether real VMMS
 	// creates a missing export directory is UNCERTAIN (hyperv-wmi-facts.md
@@ -60,6 +99,14 @@ type Options struct {
 	HostRelease string
 	// Logger receives the simulator's logs; nil means zap.NewNop().
 	Logger *zap.Logger
+
+	// ctl is the run-time state of the test controls above (random
+	// sources, the simulated volumes, the rules still to install), made
+	// by withDefaults; Host.opts shares it (controls.go).
+	ctl *controls
+
+	// V1 configures the v1 namespace root\virtualization (v1_options.go).
+	V1 V1Options
 }
 
 // withDefaults validates the options and fills in defaults.
@@ -84,11 +131,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.CopyBytesPerSecond < 0 {
 		return o, errors.New("sim: Options.CopyBytesPerSecond must not be negative")
 	}
+	if err := o.checkControls(); err != nil {
+		return o, err
+	}
 	if o.HostRelease == "" {
 		o.HostRelease = DefaultHostRelease
 	}
 	if _, ok := hostReleases[o.HostRelease]; !ok {
 		return o, fmt.Errorf("sim: Options.HostRelease %q is not one of 2016, 2019, 2022, 2025", o.HostRelease)
 	}
+	o.ctl = newControls(&o)
 	return o, nil
 }

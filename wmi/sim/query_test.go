@@ -20,10 +20,20 @@ func TestServicesNamespaces(t *testing.T) {
 			t.Errorf("Namespace() = %q", svc.Namespace())
 		}
 	}
-	for _, ns := range []string{wmi.NamespaceV1, `root\cimv2`, ""} {
+	// v1 is served too (v1_test.go), unless Options.V1.Unavailable.
+	for _, ns := range []string{`root\virtualization`, "ROOT/Virtualization"} {
+		svc, err := f.host.Services(ns)
+		if err != nil || svc.Namespace() != wmi.NamespaceV1 {
+			t.Fatalf("%s: %v", ns, err)
+		}
+	}
+	for _, ns := range []string{`root\cimv2`, "", `root\virtualization\v1`} {
 		_, err := f.host.Services(ns)
 		wantHResult(t, err, wmi.WBEMInvalidNamespace)
 	}
+	g := newFixture(t, sim.Options{V1: sim.V1Options{Unavailable: true}})
+	_, err := g.host.Services(wmi.NamespaceV1)
+	wantHResult(t, err, wmi.WBEMInvalidNamespace)
 }
 
 func TestComputerSystems(t *testing.T) {

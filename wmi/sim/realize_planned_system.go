@@ -167,7 +167,7 @@ func (h *Host) realize(ctx context.Context, j *job, r *realization, out *created
 		}
 	}
 	if r.stateFrom != "" {
-		engine := newCopyEngine(h.clock, h.opts.CopyBytesPerSecond)
+		engine := h.jobCopyEngine(j) // throttled, disk space: diskfull.go
 		err := engine.copyFile(ctx, r.stateFrom, r.stateTo, out.addFile, progress.add)
 		var f *jobFailure
 		switch {

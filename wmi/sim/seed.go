@@ -9,7 +9,8 @@ import (
 )
 
 // Seed describes a host to create in an empty DataDir. It is tagged for
-// JSON and YAML so that a seed can live in a config file.
+// JSON and YAML so that a seed can live in a config file (LoadSeed;
+// configs/sim-demo.yaml is DemoSeed).
 type Seed struct {
 	Switches []SeedSwitch `json:"switches" yaml:"switches"`
 	VMs      []SeedVM     `json:"vms" yaml:"vms"`
@@ -102,6 +103,8 @@ const (
 // (Off, generation 2, two disks, two checkpoints), "db-01" (Saved,
 // generation 1, with saved state), "build-agent" (Running) and the switches
 // "External" and "Internal". Its files total about 16 MiB.
+// configs/sim-demo.yaml is the same host as a seed file (a test keeps
+// them equal).
 func DemoSeed() *Seed {
 	return &Seed{
 		Switches: []SeedSwitch{
@@ -204,6 +207,9 @@ func (s *Seed) normalized() (*Seed, error) {
 		if vm.Version == "" {
 			vm.Version = "9.0"
 		}
+		if vm.RuntimeStateBytes < 0 {
+			return nil, fmt.Errorf("seed: %s: runtimeStateBytes %d is negative", what, vm.RuntimeStateBytes)
+		}
 		if vm.RuntimeStateBytes == 0 {
 			vm.RuntimeStateBytes = 1 * mib
 		}
@@ -229,6 +235,9 @@ func (s *Seed) normalized() (*Seed, error) {
 			}
 			if err := claim(&c.ID, what+" checkpoint "+c.Name); err != nil {
 				return nil, err
+			}
+			if c.DifferencingBytes < 0 {
+				return nil, fmt.Errorf("seed: %s: checkpoint %q: differencingBytes %d is negative", what, c.Name, c.DifferencingBytes)
 			}
 			if c.DifferencingBytes == 0 {
 				c.DifferencingBytes = 256 * kib

@@ -14,11 +14,14 @@ import (
 // services is the wmi.Services of one connection to the host. Every call
 // builds fresh objects from the model, so callers never share memory with
 // the simulator (as with a real transport).
-type services struct{ h *Host }
+type services struct {
+	h  *Host
+	ns *namespace
+}
 
 var _ wmi.Services = (*services)(nil)
 
-func (s *services) Namespace() string { return wmi.NamespaceV2 }
+func (s *services) Namespace() string { return s.ns.name }
 
 func wmiError(op, path string, hr uint32, format string, args ...any) *wmi.Error {
 	return &wmi.Error{Op: op, Path: path, HResult: hr, Msg: fmt.Sprintf(format, args...)}
@@ -65,9 +68,9 @@ func (s *services) ExecQuery(ctx context.Context, wql string) ([]*wmi.Object, er
 	var out []*wmi.Object
 	switch q := q.(type) {
 	case *selectQuery:
-		out, err = h.selectLocked(q)
+		out, err = h.selectLocked(s.ns, q)
 	case *associatorsQuery:
-		out, err = h.associatorsLocked(q)
+		out, err = h.associatorsLocked(s.ns, q)
 	}
 	if err != nil {
 		return nil, queryError(err, wql)
@@ -90,7 +93,7 @@ func (s *services) Get(ctx context.Context, path string) (*wmi.Object, error) {
 	if err := h.begin(ctx, "Get", path); err != nil {
 		return nil, err
 	}
-	p, c, err := parseInstancePath("Get", path)
+	p, c, err := parseInstancePath("Get", path, s.ns)
 	if err != nil {
 		return nil, err
 	}
@@ -100,17 +103,17 @@ func (s *services) Get(ctx context.Context, path string) (*wmi.Object, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.removeExpiredJobsLocked()
-	o := h.findLocked(c, p)
+	o := h.findLocked(s.ns, c, p)
 	if o == nil {
 		return nil, wmiError("Get", path, wmi.WBEMNotFound, "no such instance")
 	}
 	return o, nil
 }
 
-// parseInstancePath parses an instance path and resolves its class.
+// parseInstancePath parses an instance path and resolves its class in ns.
 // Failures are those of real WMI: a malformed path, another namespace, an
 // unknown class. Class objects (a path without keys) are not modelled.
-func parseInstancePath(op, path string) (wmi.ObjectPath, *classDef, error) {
+func parseInstancePath(op, path string, ns *namespace) (wmi.ObjectPath, *classDef, error) {
 	p, err := wmi.ParsePath(path)
 	if err != nil {
 		if e, ok := err.(*wmi.Error); ok {
@@ -118,12 +121,12 @@ func parseInstancePath(op, path string) (wmi.ObjectPath, *classDef, error) {
 		}
 		return p, nil, err
 	}
-	if p.Namespace != "" && !strings.EqualFold(p.Namespace, wmi.NamespaceV2) {
-		return p, nil, wmiError(op, path, wmi.WBEMInvalidNamespace, "the simulator serves only %s", wmi.NamespaceV2)
+	if p.Namespace != "" && !strings.EqualFold(p.Namespace, ns.name) {
+		return p, nil, wmiError(op, path, wmi.WBEMInvalidNamespace, "this connection is to %s", ns.name)
 	}
-	c := lookupClass(p.Class)
+	c := ns.lookupClass(p.Class)
 	if c == nil {
-		if knownClassName(p.Class) {
+		if ns.knownClassName(p.Class) {
 			return p, nil, wmiError(op, path, wmi.WBEMNotSupported, "the simulator does not model instances of %s by path", p.Class)
 		}
 		return p, nil, wmiError(op, path, wmi.WBEMInvalidClass, "no class %s", p.Class)
@@ -134,11 +137,11 @@ func parseInstancePath(op, path string) (wmi.ObjectPath, *classDef, error) {
 	return p, c, nil
 }
 
-// findLocked returns the instance of class c (or a subclass) whose keys
-// match p, or nil. Key values compare case-insensitively, like GUIDs in
-// wmi.SamePath.
-func (h *Host) findLocked(c *classDef, p wmi.ObjectPath) *wmi.Object {
-	for _, o := range h.instancesLocked(c.name) {
+// findLocked returns the instance of class c (or a subclass) of ns whose
+// keys match p, or nil. Key values compare case-insensitively, like GUIDs
+// in wmi.SamePath.
+func (h *Host) findLocked(ns *namespace, c *classDef, p wmi.ObjectPath) *wmi.Object {
+	for _, o := range h.instancesLocked(ns, c.name) {
 		op, err := wmi.ParsePath(o.Path)
 		if err != nil || len(op.Keys) != len(p.Keys) {
 			continue
@@ -161,6 +164,7 @@ func (h *Host) findLocked(c *classDef, p wmi.ObjectPath) *wmi.Object {
 // their CIM types, keyed by their declared names.
 type methodCall struct {
 	ctx    context.Context
+	ns     *namespace // the connection's namespace
 	target *wmi.Object
 	path   wmi.ObjectPath
 	method string
@@ -170,7 +174,8 @@ type methodCall struct {
 // methodImpl runs a method. Implementations take h.mu themselves.
 type methodImpl func(h *Host, call *methodCall) (*wmi.Object, error)
 
-// methodImpls maps "class.method" (lower case) to its implementation.
+// methodImpls maps "class.method" (lower case) to its implementation in
+// root\virtualization\v2 (v1's: v1MethodImpls).
 var methodImpls = map[string]methodImpl{
 	"msvm_virtualsystemmanagementservice.exportsystemdefinition":              (*Host).exportSystemDefinition,
 	"msvm_virtualsystemmanagementservice.importsystemdefinition":              (*Host).importSystemDefinition,
@@ -196,18 +201,18 @@ func (s *services) ExecMethod(ctx context.Context, path, method string, in wmi.P
 	if err := h.begin(ctx, op, path); err != nil {
 		return nil, err
 	}
-	p, c, err := parseInstancePath(op, path)
+	p, c, err := parseInstancePath(op, path, s.ns)
 	if err != nil {
 		return nil, err
 	}
 	h.mu.Lock()
 	h.removeExpiredJobsLocked()
-	target := h.findLocked(c, p)
+	target := h.findLocked(s.ns, c, p)
 	h.mu.Unlock()
 	if target == nil {
 		return nil, wmiError(op, path, wmi.WBEMNotFound, "no such instance")
 	}
-	c = lookupClass(target.Class)
+	c = s.ns.lookupClass(target.Class)
 	m := c.method(method)
 	if m == nil {
 		if c.hasUnmodelledMethod(method) {
@@ -215,7 +220,7 @@ func (s *services) ExecMethod(ctx context.Context, path, method string, in wmi.P
 		}
 		return nil, wmiError(op, path, wmi.WBEMInvalidMethod, "class %s has no method %s", c.name, method)
 	}
-	call := &methodCall{ctx: ctx, target: target, path: p, method: m.name, in: map[string]any{}}
+	call := &methodCall{ctx: ctx, ns: s.ns, target: target, path: p, method: m.name, in: map[string]any{}}
 	names := make([]string, 0, len(in))
 	for name := range in {
 		names = append(names, name)
@@ -241,7 +246,7 @@ func (s *services) ExecMethod(ctx context.Context, path, method string, in wmi.P
 	if err := h.delay(ctx, op, path, m.name); err != nil {
 		return nil, err
 	}
-	impl := methodImpls[strings.ToLower(c.name+"."+m.name)]
+	impl := s.ns.methods[strings.ToLower(c.name+"."+m.name)]
 	out, err := impl(h, call)
 	if err != nil {
 		return nil, err

@@ -202,12 +202,12 @@ func inSet(c rune, set []rune) bool {
 	return found != negate
 }
 
-// selectLocked runs a SELECT query.
-func (h *Host) selectLocked(q *selectQuery) ([]*wmi.Object, error) {
-	if !knownClassName(q.class) {
+// selectLocked runs a SELECT query in ns.
+func (h *Host) selectLocked(ns *namespace, q *selectQuery) ([]*wmi.Object, error) {
+	if !ns.knownClassName(q.class) {
 		return nil, &wmi.Error{HResult: wmi.WBEMInvalidClass, Msg: "no class " + q.class}
 	}
-	c := lookupClass(q.class)
+	c := ns.lookupClass(q.class)
 	if c != nil && c.association {
 		return nil, &wmi.Error{HResult: wmi.WBEMNotSupported,
 			Msg: "the simulator does not enumerate association instances; use ASSOCIATORS OF"}
@@ -230,7 +230,7 @@ func (h *Host) selectLocked(q *selectQuery) ([]*wmi.Object, error) {
 		}
 	}
 	out := []*wmi.Object{}
-	for _, o := range h.instancesLocked(q.class) {
+	for _, o := range h.instancesLocked(ns, q.class) {
 		if q.where == nil || q.where.eval(o) {
 			out = append(out, o)
 		}
