@@ -43,6 +43,7 @@ type envOptions struct {
 	workers   int
 	maxQueued int
 	freeSpace func(string) (uint64, error)
+	v1        bool // talk to the simulator's root\virtualization (v1) namespace
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -53,7 +54,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := host.Services(wmi.NamespaceV2)
+	ns := wmi.NamespaceV2
+	if o.v1 {
+		ns = wmi.NamespaceV1
+	}
+	svc, err := host.Services(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
