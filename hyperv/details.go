@@ -98,7 +98,7 @@ func (d *Driver) realizedSettings(ctx context.Context, vm VM) (*wmi.Object, erro
 		return nil, fromWMI("read the VM's settings", err)
 	}
 	for _, o := range objs {
-		if strings.EqualFold(o.String("VirtualSystemType"), wmi.SystemTypeRealized) {
+		if isRealizedSetting(o) {
 			return o, nil
 		}
 	}

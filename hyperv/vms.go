@@ -122,7 +122,7 @@ func (d *Driver) Snapshots(ctx context.Context, vm VM) ([]Snapshot, error) {
 	}
 	var out []Snapshot
 	for _, o := range objs {
-		if !strings.HasPrefix(o.String("VirtualSystemType"), "Microsoft:Hyper-V:Snapshot:") {
+		if !isSnapshotSetting(o) {
 			continue
 		}
 		s := Snapshot{ID: settingID(o.String("InstanceID")), Name: o.String("ElementName"), Path: o.Path}
@@ -152,3 +152,22 @@ func settingID(instanceID string) string {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// isSnapshotSetting reports whether a Msvm_VirtualSystemSettingData is a
+// checkpoint's: v2 says so in VirtualSystemType
+// ("Microsoft:Hyper-V:Snapshot:…"), v1 in SettingType (5; 3 is the VM's
+// own settings).
+func isSnapshotSetting(o *wmi.Object) bool {
+	if t, ok := o.Get("VirtualSystemType").(string); ok {
+		return strings.HasPrefix(t, "Microsoft:Hyper-V:Snapshot:")
+	}
+	return o.Uint("SettingType") == 5
+}
+
+// isRealizedSetting reports whether it is a VM's own current settings.
+func isRealizedSetting(o *wmi.Object) bool {
+	if t, ok := o.Get("VirtualSystemType").(string); ok {
+		return strings.EqualFold(t, wmi.SystemTypeRealized)
+	}
+	return o.Uint("SettingType") == 3
+}
