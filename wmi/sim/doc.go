@@ -1,7 +1,8 @@
 // Package sim is a simulated Hyper-V WMI provider: a wmi.Services for the
-// namespace root\virtualization\v2 of a Windows Server 2016+ host, backed
-// by real files in a data folder. Every test and every demo runs on it;
-// on Windows it runs too, next to the COM transport (wmi/com).
+// namespace root\virtualization\v2 of a Windows Server 2016+ host, and for
+// v1's root\virtualization over the same host (see "v1" below), backed by
+// real files in a data folder. Every test and every demo runs on it; on
+// Windows it runs too, next to the COM transport (wmi/com).
 //
 // Like govmomi's vcsim it copies the real API's class and property names,
 // CIM types, CLASSORIGINs, numbers, object paths and failure order, and
@@ -208,9 +209,10 @@
 // swapFileDataRoot), parent (the snapshot the configuration is based on),
 // snapshots (a VM's, in creation order), runtimeStateFile, disks
 // ({controllerType, controllerId, controllerNumber, location, path,
-// parentPaths: the differencing chain, nearest parent first}) and
-// networkAdapters ({id, switchId, switchName}) and notes. An exported
-// .vmcx has no data roots, an "export" record (sourceHost, time,
+// parentPaths: the differencing chain, nearest parent first}),
+// networkAdapters ({id, switchId, switchName}), notes and
+// scopeOfResidence (v1's SecurityScope). An exported .vmcx has no data
+// roots, an "export" record (sourceHost, time,
 // copySnapshotConfiguration, captureLiveState), and names copied disks
 // relative to the export root ("Virtual Hard Disks/<file>"). A planned
 // VM's record has kind "plannedVirtualMachine" (its snapshots'
@@ -286,16 +288,102 @@
 //   - GetDefinitionFileSummaryInformation reads VM and snapshot .vmcx; one
 //     unreadable file fails the call with 32773.
 //
+// # v1: root\virtualization
+//
+// Host.Services(wmi.NamespaceV1) connects to the v1 namespace of Windows
+// Server 2008 R2 / 2012 (§1): a second view of the same VMs, switches,
+// files and busy jobs (v1_*.go; Options.V1.Unavailable takes it away, as
+// 2012 R2 did). Paths are \\<HostName>\root\virtualization:<class>…;
+// a path of the other namespace fails with WBEMInvalidNamespace. Classes
+// (from the MOF on each [v1 docs] page; v1_schema.go):
+//
+//   - Msvm_ComputerSystem with v1's EnabledState: 2 Enabled, 3 Disabled,
+//     32768 Paused, 32769 Suspended (Saved), 32770 Starting, 32773 Saving,
+//     32774 Stopping, 32776 Pausing, 32777 Resuming (wmi.EnabledV1*;
+//     libvirt's hyperv_wmi_classes.h and the v1/v2 pages); 32771
+//     Snapshotting is never reported. Msvm_VirtualSwitch (Name = GUID,
+//     ElementName = friendly name; v1 has no FriendlyName property).
+//   - Msvm_VirtualSystemSettingData with SettingType 3 (current) or 5
+//     (snapshot), SystemName = VM GUID, VirtualSystemType uint16 301,
+//     Notes one string, no data roots/Version/VirtualSystemSubType;
+//     Msvm_VirtualSystemGlobalSettingData (…\Global) holds ExternalDataRoot,
+//     SnapshotDataRoot and ScopeOfResidence — where v1 keeps them, so the
+//     import's SecurityScope shows there, not on the VSSD.
+//   - Msvm_ResourceAllocationSettingData: a drive (22, "Microsoft Synthetic
+//     Disk Drive") and its VHD (21, "Microsoft Virtual Hard Disk",
+//     Connection[0] = file path) per disk; Msvm_SyntheticEthernetPortSettingData
+//     (Connection[0] = a Msvm_SwitchPort path whose SystemName is the
+//     switch GUID, NULL when disconnected).
+//   - Msvm_VirtualSystemManagementService (v1's methods below) and its
+//     settings; Msvm_VirtualSystemExportSettingData with only v1's nine
+//     properties; Msvm_VirtualSystemImportSettingData (embedded only);
+//     Msvm_ConcreteJob without JobType; Msvm_Error.
+//   - Associations: Msvm_SettingsDefineState, Msvm_ElementSettingData (VM →
+//     current and snapshot VSSDs, global settings), Msvm_VirtualSystemSettingDataComponent,
+//     Msvm_SystemExportSettingData, Msvm_HostedService, Msvm_AffectedJobElement.
+//
+// Methods (Hyper-V-style codes; fault rules, Skip and MethodDelay apply by
+// method name; a VM busy with a job of either namespace gives 32774; a
+// job is visible only in the namespace that started it):
+//
+//   - ExportVirtualSystemEx (v1_export.go): ExportSystemDefinition's
+//     checks and engine with v1's rules — only Off or Saved VMs (running →
+//     32775), CopySnapshotConfiguration 0-2, a v2-only property in
+//     ExportSettingData → 32773. Layout (v1_export_layout.go):
+//     Virtual Machines\<GUID>.exp (the simulator's JSON under 2008 R2's
+//     name; disks at their absolute host paths), Virtual Machines\<GUID>\
+//     <GUID>.bin/.vsv for a Saved VM's state (the .bin is the host's .vmrs
+//     bytes, the .vsv a small JSON record), Snapshots\<GUID>.exp, Virtual
+//     Hard Disks\ with the host's .vhdx/.avhdx (2008 R2 had .vhd/.avhd).
+//   - GetVirtualSystemImportSettingData (v1_import_setting_data.go): 0 and
+//     ImportSettingData as an embedded object (CIMObject, *wmi.Object), Job
+//     NULL; defaults listed in that file; not a v1 export → 32773.
+//   - ImportVirtualSystemEx (v1_import.go, v1_import_job.go): synchronous
+//     checks (32773), then 4096 and a job that registers in place
+//     (CreateCopy FALSE: Source* used, Target* ignored) or copies the
+//     disks, saved state and configuration itself (CreateCopy TRUE) with
+//     byte-driven progress, cancellation and clean-up; keep-ID while the
+//     GUID is registered → job ErrorCode 32779; unknown switch or missing
+//     source disk → job ErrorCode 32773 with Msvm_Errors (MessageID 33012,
+//     32900). The VM appears in both namespaces.
+//
+// Decisions on v1's UNCERTAIN points, with the option that gives the
+// other answer (V1Options):
+//
+//   - config.xml is not written (ExportConfigXML writes one).
+//   - GetVirtualSystemImportSettingData finishes synchronously
+//     (ImportSettingDataJob: 4096, a completed Job and the object).
+//   - Network connections are switch friendly names, ElementName
+//     (SwitchConnectionsByName: switch GUIDs).
+//   - GenerateNewId and CreateCopy default to FALSE (ImportCopyByDefault:
+//     TRUE, as the 2009 blog's dump shows).
+//   - TargetResourcePaths defaults to NULL so that TargetVhdDataRoot moves
+//     every disk, as Microsoft's sample relies on (FillTargetResourcePaths:
+//     TargetVhdDataRoot\<file name> per disk). Data roots are filled in
+//     (the blog's dump shows them empty); NULL or "" means the default.
+//   - CurrentResourcePaths lists every file of each differencing chain.
+//   - Keep-ID in use → job ErrorCode 32779 (v1's pages list codes up to
+//     32778); Msvm_Error MessageIDs are v2's or INVENTED; imported saved
+//     state makes the VM Saved (the page says Disabled).
+//
+// Not modelled in v1: v1's other methods (DefineVirtualSystem,
+// DestroyVirtualSystem, ModifyVirtualSystem…: WBEMNotSupported), the
+// deprecated ExportVirtualSystem/ImportVirtualSystem, planned VMs (a v2
+// concept; not listed in v1), Msvm_SwitchPort and v1's snapshot-tree
+// associations, config-only exports needing a "state" root
+// (SourceVmDataRoot is not checked against CopyVmRuntimeInformation),
+// and importing a v2 export (.vmcx) through v1 (32773).
+//
 // # Not modelled (yet)
 //
 //   - DefineSystem, DefinePlannedSystem, Add/RemoveResourceSettings, VM
 //     state changes (RequestStateChange on a VM), snapshots taken at run
 //     time, DestroySnapshot (so a missing snapshot of a planned VM can only
 //     be imported, not dropped): WBEMNotSupported.
-//   - On import: saved state that does not fit the host's processor, the
-//     v1 import (Msvm_VirtualSystemImportSettingData, namespace
-//     root\virtualization), .xml/.exp definitions, Msvm_Error other than
-//     the incompatibilities above, moving a realized VM's storage.
+//   - On import: saved state that does not fit the host's processor,
+//     .xml/.exp definitions in ImportSystemDefinition (v1's .exp exports
+//     import through v1), Msvm_Error other than the incompatibilities
+//     above, moving a realized VM's storage.
 //   - Real VHDX files: disks are opaque bytes; CopySnapshotConfiguration
 //     1, 2 and 3 copy the differencing chain as it is instead of merging
 //     it; checkpoint trees (a seed's checkpoints form one chain).
@@ -305,7 +393,7 @@
 //   - Classes other than those above (drives, controllers, memory,
 //     processors, synthetic ports…): WBEMInvalidClass, although a Parent
 //     property may name one.
-//   - Property lists in SELECT, REFERENCES OF, events, the namespace
-//     root\virtualization (v1), CIM datetimes in local time (the
-//     simulator writes UTC), two hosts sharing one DataDir.
+//   - Property lists in SELECT, REFERENCES OF, events, CIM datetimes in
+//     local time (the simulator writes UTC), two hosts sharing one
+//     DataDir.
 package sim

@@ -33,11 +33,6 @@ func (h *Host) v1ComputerSystemsLocked() []*wmi.Object {
 	return out
 }
 
-func (h *Host) v1SwitchPath(id string) string {
-	return h.v1Path(wmi.ClassVirtualSwitchV1,
-		wmi.Key{Name: "CreationClassName", Value: wmi.ClassVirtualSwitchV1}, wmi.Key{Name: "Name", Value: id})
-}
-
 func (h *Host) v1SwitchesLocked() []*wmi.Object {
 	var out []*wmi.Object
 	for _, s := range h.switches {
