@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -80,5 +81,38 @@ func TestV1ImportModes(t *testing.T) {
 	res = importResult(t, finalJob(e, startImport(t, e, fmt.Sprintf(`{"directory": %q}`, dbDir)).ID))
 	if !strings.EqualFold(res["vm"].(map[string]any)["id"].(string), sim.DemoDB01ID) || res["mode"] != "register" {
 		t.Fatalf("register = %v", res)
+	}
+}
+
+func TestV1CopyWithDefaultTargetsAndMissingSwitchFix(t *testing.T) {
+	seed := &sim.Seed{
+		Switches: []sim.SeedSwitch{{Name: "Production"}},
+		VMs: []sim.SeedVM{{Name: "app", State: "off", Disks: []sim.SeedDisk{{File: "app.vhdx", SizeBytes: 1 << 20}},
+			NetworkAdapters: []sim.SeedNetworkAdapter{{Switch: "Production"}}}},
+	}
+	a := newEnv(t, envOptions{seed: seed, v1: true})
+	dir := exportVM(t, a, "app", "app")
+	b := newEnv(t, envOptions{v1: true})
+	r := b.importSettings(dir)
+	var fix map[string]any
+	for _, inc := range r.Incompatibilities {
+		if inc.MessageID == "33012" && inc.Fix != nil {
+			fix = inc.Fix.Settings
+		}
+	}
+	if fix == nil {
+		t.Fatalf("no missing-switch fix on v1: %+v", r.Incompatibilities)
+	}
+	fix["generateNewId"], fix["createCopy"] = true, true
+	body, _ := json.Marshal(map[string]any{"directory": dir, "settings": fix})
+	res := importResult(t, finalJob(b, startImport(t, b, string(body)).ID))
+	var vm api.VMDetail
+	b.getJSON("/v1/vms/"+res["vm"].(map[string]any)["id"].(string), 200, &vm)
+	if len(vm.Disks) != 1 || !strings.HasPrefix(vm.Disks[0].Path, r.Settings.TargetVhdDataRoot) {
+		t.Fatalf("copied disk %+v not under the default target %s", vm.Disks, r.Settings.TargetVhdDataRoot)
+	}
+	want := fix["targetNetworkConnections"].([]any)[0].(string)
+	if len(vm.NetworkAdapters) != 1 || vm.NetworkAdapters[0].Switch == nil || *vm.NetworkAdapters[0].Switch != want {
+		t.Fatalf("adapter = %+v, want connected to %s", vm.NetworkAdapters, want)
 	}
 }

@@ -51,14 +51,13 @@ func (d *Driver) VMDetails(ctx context.Context, vm VM) (Details, error) {
 	case "Microsoft:Hyper-V:SubType:2":
 		det.Generation = 2
 	}
-	disks, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+wmi.ClassStorageAllocation)
+	disks, err := d.diskSettings(ctx, vssd)
 	if err != nil {
-		return Details{}, fromWMI("list the VM's disks", err)
+		return Details{}, err
 	}
-	for _, o := range disks {
-		disk := Disk{ID: o.String("InstanceID")}
-		if hr := o.Strings("HostResource"); len(hr) > 0 {
-			disk.Path = hr[0]
+	for _, ds := range disks {
+		disk := Disk{ID: ds.id, Path: ds.path}
+		if disk.Path != "" {
 			if fi, err := os.Stat(disk.Path); err == nil {
 				n := fi.Size()
 				disk.FileSize = &n
@@ -70,19 +69,17 @@ func (d *Driver) VMDetails(ctx context.Context, vm VM) (Details, error) {
 		}
 		det.Disks = append(det.Disks, disk)
 	}
-	ports, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+wmi.ClassEthernetPortAllocation)
+	nics, err := d.nicSettings(ctx, vssd)
 	if err != nil {
-		return Details{}, fromWMI("list the VM's network adapters", err)
+		return Details{}, err
 	}
-	for _, o := range ports {
-		nic := NetworkAdapter{ID: o.String("InstanceID")}
-		hr := o.Strings("HostResource")
-		if len(hr) > 0 && hr[0] != "" && o.Uint("EnabledState") != uint64(wmi.EnabledDisabled) {
-			nic.Connected = true
-			if sw, err := d.svc.Get(ctx, hr[0]); err == nil {
-				nic.Switch, nic.SwitchID = sw.String("ElementName"), sw.String("Name")
-			} else if p, perr := wmi.ParsePath(hr[0]); perr == nil {
-				nic.SwitchID = p.Key("Name") // the switch is gone; still say which it was
+	for _, n := range nics {
+		nic := NetworkAdapter{ID: n.id, Connected: n.switchPath != ""}
+		if n.switchPath != "" {
+			if sw, err := d.SwitchByPath(ctx, n.switchPath); err == nil {
+				nic.Switch, nic.SwitchID = sw.Name, sw.ID
+			} else {
+				nic.SwitchID = SwitchIDFromPath(n.switchPath) // the switch is gone; still say which it was
 			}
 		}
 		det.NetworkAdapters = append(det.NetworkAdapters, nic)
@@ -123,19 +120,17 @@ func (d *Driver) EstimateExportBytes(ctx context.Context, vm VM, s ExportSetting
 	seen := map[string]bool{}
 	var total int64 = margin
 	for _, vssd := range settings {
-		disks, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+wmi.ClassStorageAllocation)
+		disks, err := d.diskSettings(ctx, vssd)
 		if err != nil {
-			return 0, fromWMI("estimate the export size", err)
+			return 0, err
 		}
-		for _, o := range disks {
-			for _, p := range o.Strings("HostResource") {
-				if seen[strings.ToLower(p)] {
-					continue
-				}
-				seen[strings.ToLower(p)] = true
-				if fi, err := os.Stat(p); err == nil {
-					total += fi.Size()
-				}
+		for _, ds := range disks {
+			if ds.path == "" || seen[strings.ToLower(ds.path)] {
+				continue
+			}
+			seen[strings.ToLower(ds.path)] = true
+			if fi, err := os.Stat(ds.path); err == nil {
+				total += fi.Size()
 			}
 		}
 	}
@@ -160,4 +155,74 @@ func (d *Driver) RunningJobs(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// diskSetting is a virtual hard disk as a settings object names it.
+type diskSetting struct {
+	id, path string
+	obj      *wmi.Object
+}
+
+// diskSettings lists the disks of a VM's (or checkpoint's) settings. v2:
+// Msvm_StorageAllocationSettingData with the file in HostResource[0]; v1:
+// Msvm_ResourceAllocationSettingData of subtype "Microsoft Virtual Hard
+// Disk" with the file in Connection[0].
+func (d *Driver) diskSettings(ctx context.Context, vssd *wmi.Object) ([]diskSetting, error) {
+	class, prop := wmi.ClassStorageAllocation, "HostResource"
+	if d.api == V1 {
+		class, prop = wmi.ClassResourceAllocationV1, "Connection"
+	}
+	objs, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+class)
+	if err != nil {
+		return nil, fromWMI("list the VM's disks", err)
+	}
+	var out []diskSetting
+	for _, o := range objs {
+		if d.api == V1 && o.String("ResourceSubType") != wmi.ResourceSubTypeVHDV1 {
+			continue // drives, controllers
+		}
+		ds := diskSetting{id: o.String("InstanceID"), obj: o}
+		if v := o.Strings(prop); len(v) > 0 {
+			ds.path = v[0]
+		}
+		out = append(out, ds)
+	}
+	return out, nil
+}
+
+// nicSetting is a network adapter and the switch (or v1 switch port) it is
+// connected to; switchPath is "" when disconnected.
+type nicSetting struct {
+	id, switchPath string
+}
+
+// nicSettings lists a VM's network adapters. v2: the port allocation's
+// HostResource[0] is the switch; EnabledState 3 means disconnected. v1:
+// the synthetic port's Connection[0] is a Msvm_SwitchPort whose SystemName
+// key is the switch's GUID.
+func (d *Driver) nicSettings(ctx context.Context, vssd *wmi.Object) ([]nicSetting, error) {
+	class := wmi.ClassEthernetPortAllocation
+	if d.api == V1 {
+		class = wmi.ClassSyntheticEthernetPortV1
+	}
+	objs, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vssd.Path+"} WHERE ResultClass = "+class)
+	if err != nil {
+		return nil, fromWMI("list the VM's network adapters", err)
+	}
+	var out []nicSetting
+	for _, o := range objs {
+		n := nicSetting{id: o.String("InstanceID")}
+		if d.api == V1 {
+			if c := o.Strings("Connection"); len(c) > 0 && c[0] != "" {
+				if p, err := wmi.ParsePath(c[0]); err == nil && p.Key("SystemName") != "" {
+					n.switchPath = wmi.ObjectPath{Server: p.Server, Namespace: p.Namespace, Class: wmi.ClassVirtualSwitchV1,
+						Keys: []wmi.Key{{Name: "CreationClassName", Value: wmi.ClassVirtualSwitchV1}, {Name: "Name", Value: p.Key("SystemName")}}}.String()
+				}
+			}
+		} else if hr := o.Strings("HostResource"); len(hr) > 0 && hr[0] != "" && o.Uint("EnabledState") != uint64(wmi.EnabledDisabled) {
+			n.switchPath = hr[0]
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

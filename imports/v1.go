@@ -34,7 +34,14 @@ func (s *Service) inspectV1(ctx context.Context, def hyperv.Definition, switches
 		st.SecurityScope = &v
 	}
 	nilToEmpty(&st)
-	// Index alignment is the model's rule; pad what the host left short.
+	// As on v2, copies go into a fresh per-VM folder by default: the host's
+	// own disk folder already holds the original's files of the same names.
+	if st.TargetVhdDataRoot != "" {
+		st.TargetVhdDataRoot = freshDir(st.TargetVhdDataRoot, st.Name)
+		st.TargetResourcePaths = st.TargetResourcePaths[:0]
+	}
+	// Index alignment is the model's rule; fill what the host left NULL
+	// (v1 leaves TargetResourcePaths NULL: the data root applies).
 	for len(st.SourceResourcePaths) < len(st.CurrentResourcePaths) {
 		st.SourceResourcePaths = append(st.SourceResourcePaths, st.CurrentResourcePaths[len(st.SourceResourcePaths)])
 	}
