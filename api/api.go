@@ -146,6 +146,8 @@ type Job struct {
 	State           string     `json:"state"`
 	PercentComplete int        `json:"percentComplete"`
 	Phase           string     `json:"phase"`
+	BytesDone       int64      `json:"bytesDone"`
+	BytesTotal      int64      `json:"bytesTotal"`
 	VM              VMRef      `json:"vm"`
 	Directory       string     `json:"directory"`
 	Settings        any        `json:"settings"`

@@ -20,7 +20,10 @@ const hashChunk = 4 << 20
 
 // hashTree hashes every regular file under root (except the manifest),
 // reporting progress by bytes, and returns the files sorted by path.
-func hashTree(ctx context.Context, root string, prog interface{ Progress(int) }) ([]File, int64, error) {
+func hashTree(ctx context.Context, root string, prog interface {
+	Progress(int)
+	Bytes(done, total int64)
+}) ([]File, int64, error) {
 	var files []File
 	var total int64
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -50,6 +53,7 @@ func hashTree(ctx context.Context, root string, prog interface{ Progress(int) })
 	for i := range files {
 		sum, err := hashFile(ctx, filepath.Join(root, filepath.FromSlash(files[i].Path)), func(n int64) {
 			done += n
+			prog.Bytes(done, total)
 			if total > 0 {
 				prog.Progress(int(done * 100 / total))
 			}

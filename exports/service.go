@@ -22,6 +22,7 @@ import (
 type Progress interface {
 	hyperv.Progress
 	Result(v any)
+	Bytes(done, total int64)
 }
 
 // Result is what a completed export job links to.
@@ -300,3 +301,8 @@ func (s scaled) Progress(p int)     { s.p.Progress(s.from + p*(s.to-s.from)/100)
 func (s scaled) Phase(name string)  { s.p.Phase(name) }
 func (s scaled) WMIJob(path string) { s.p.WMIJob(path) }
 func (s scaled) Warn(msg string)    { s.p.Warn(msg) }
+func (s scaled) Bytes(done, total int64) {
+	if b, ok := s.p.(interface{ Bytes(int64, int64) }); ok {
+		b.Bytes(done, total)
+	}
+}

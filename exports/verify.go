@@ -66,6 +66,7 @@ func (s *Service) Verify(id string) (Export, func(ctx context.Context, prog Prog
 			}
 			sum, err := hashFile(ctx, p, func(n int64) {
 				done += n
+				prog.Bytes(done, total)
 				if total > 0 {
 					prog.Progress(int(done * 100 / total))
 				}

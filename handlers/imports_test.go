@@ -191,6 +191,9 @@ func TestImportCopyModeGetsNewIDAndCopiedDisks(t *testing.T) {
 	j := finalJob(e, startImport(t, e, fmt.Sprintf(`{"directory": %q, "settings": {"generateNewId": true, "createCopy": true, "name": "web-01-copy", "targetVmDataRoot": %q, "targetSnapshotDataRoot": %q, "targetVhdDataRoot": %q}}`,
 		dir, vmRoot, vmRoot, vhdRoot)).ID)
 	r := importResult(t, j)
+	if j.BytesTotal == 0 || j.BytesDone != j.BytesTotal || int64(r["copiedBytes"].(float64)) != j.BytesTotal {
+		t.Fatalf("copy bytes: job %d/%d, result %v", j.BytesDone, j.BytesTotal, r["copiedBytes"])
+	}
 	vm := r["vm"].(map[string]any)
 	if vm["name"] != "web-01-copy" || strings.EqualFold(vm["id"].(string), sim.DemoWeb01ID) || r["mode"] != "copy" {
 		t.Fatalf("result = %v", r)

@@ -43,7 +43,7 @@ func jobLocation(id string) string { return "/v1/jobs/" + id }
 func toJob(s jobs.Snapshot) api.Job {
 	j := api.Job{
 		ID: s.ID, Kind: string(s.Kind), State: string(s.State), PercentComplete: s.PercentComplete,
-		Phase: s.Phase, VM: api.VMRef{ID: s.VM.ID, Name: s.VM.Name}, Directory: s.Directory,
+		Phase: s.Phase, BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, VM: api.VMRef{ID: s.VM.ID, Name: s.VM.Name}, Directory: s.Directory,
 		Settings: s.Settings, Warnings: s.Warnings, Result: s.Result, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 	}
 	if j.Warnings == nil {

@@ -35,6 +35,8 @@ func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
 	}
 	if f := seen[len(seen)-1]; f.State != "completed" || f.StartedAt == nil || f.FinishedAt == nil {
 		t.Fatalf("final = %+v", f)
+	} else if f.BytesTotal == 0 || f.BytesDone != f.BytesTotal {
+		t.Fatalf("bytes done/total of the last counted phase = %d/%d", f.BytesDone, f.BytesTotal)
 	}
 }
 

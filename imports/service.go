@@ -20,6 +20,7 @@ import (
 type Progress interface {
 	hyperv.Progress
 	Result(v any)
+	Bytes(done, total int64)
 }
 
 // Service runs imports.
@@ -397,6 +398,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 				copyFile = fcopy.Copy
 			}
 			if err := copyFile(ctx, c.src, c.dst, func(n int64) {
+				prog.Bytes(base+n, total)
 				if total > 0 {
 					prog.Progress(10 + int((base+n)*80/total))
 				}

@@ -88,6 +88,9 @@ type Reporter interface {
 	Warn(msg string)
 	// Result records what the job produced (e.g. a link to an export).
 	Result(v any)
+	// Bytes records how many bytes of the current phase's work are done,
+	// of how many (copy and hash phases).
+	Bytes(done, total int64)
 }
 
 // Snapshot is a copy of a job's state at one moment.
@@ -103,6 +106,8 @@ type Snapshot struct {
 	WMIJob          string
 	Warnings        []string
 	Result          any
+	BytesDone       int64
+	BytesTotal      int64
 	CreatedAt       time.Time
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
@@ -185,6 +190,14 @@ func (r reporter) Warn(msg string) {
 	r.j.mu.Lock()
 	defer r.j.mu.Unlock()
 	r.j.snap.Warnings = append(r.j.snap.Warnings, msg)
+}
+
+func (r reporter) Bytes(done, total int64) {
+	r.j.mu.Lock()
+	defer r.j.mu.Unlock()
+	if !r.j.snap.State.Terminal() {
+		r.j.snap.BytesDone, r.j.snap.BytesTotal = done, total
+	}
 }
 
 func (r reporter) Result(v any) {
