@@ -14,16 +14,13 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
 // Progress is what an export job reports to (the job registry's Reporter
 // satisfies it).
-type Progress interface {
-	hyperv.Progress
-	Result(v any)
-	Bytes(done, total int64)
-}
+type Progress = progress.Reporter
 
 // Result is what a completed export job links to.
 type Result struct {
@@ -199,11 +196,11 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}()
 
 	// Hyper-V's part is 0-90%, hashing 90-99%, publishing the rest.
-	if err := p.hv.Run(ctx, scaled{prog, 0, 90}); err != nil {
+	if err := p.hv.Run(ctx, progress.Scale(prog, 0, 90)); err != nil {
 		return err
 	}
 	prog.Phase("verifying")
-	files, total, err := hashTree(ctx, p.layout, scaled{prog, 90, 99})
+	files, total, err := hashTree(ctx, p.layout, progress.Scale(prog, 90, 99))
 	if err != nil {
 		return err
 	}
@@ -289,20 +286,4 @@ func filepathSplit(slashPath string) (dir, name string) {
 		return "", slashPath
 	}
 	return slashPath[:i], slashPath[i+1:]
-}
-
-// scaled maps 0-100 progress into [from, to] of the job's progress.
-type scaled struct {
-	p        Progress
-	from, to int
-}
-
-func (s scaled) Progress(p int)     { s.p.Progress(s.from + p*(s.to-s.from)/100) }
-func (s scaled) Phase(name string)  { s.p.Phase(name) }
-func (s scaled) WMIJob(path string) { s.p.WMIJob(path) }
-func (s scaled) Warn(msg string)    { s.p.Warn(msg) }
-func (s scaled) Bytes(done, total int64) {
-	if b, ok := s.p.(interface{ Bytes(int64, int64) }); ok {
-		b.Bytes(done, total)
-	}
 }

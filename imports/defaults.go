@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -54,7 +55,7 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	if _, err := s.Driver.FindVM(ctx, def.VMID); err == nil {
 		idInUse = true
 	}
-	p, err := s.Driver.ImportDefinition(ctx, def, idInUse, quietProgress{})
+	p, err := s.Driver.ImportDefinition(ctx, def, idInUse, progress.Discard)
 	if err != nil {
 		return nil, err
 	}

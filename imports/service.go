@@ -14,14 +14,11 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/fcopy"
+	"github.com/hvport/hvport/internal/progress"
 )
 
 // Progress is what an import job reports to (the registry's Reporter).
-type Progress interface {
-	hyperv.Progress
-	Result(v any)
-	Bytes(done, total int64)
-}
+type Progress = progress.Reporter
 
 // Service runs imports.
 type Service struct {
@@ -305,7 +302,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}
 	d := p.s.Driver
 	prog.Phase("planning")
-	planned, err := d.ImportDefinition(ctx, def, st.GenerateNewID, scaled{prog, 0, 5})
+	planned, err := d.ImportDefinition(ctx, def, st.GenerateNewID, progress.Scale(prog, 0, 5))
 	if err != nil {
 		p.discardLeftover(ctx, prog)
 		return err
@@ -437,7 +434,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}
 	prog.Phase("realizing")
 	prog.Progress(93)
-	vm, err := d.RealizePlanned(ctx, planned, scaled{prog, 93, 99})
+	vm, err := d.RealizePlanned(ctx, planned, progress.Scale(prog, 93, 99))
 	if err != nil {
 		return err
 	}
@@ -472,14 +469,3 @@ func (p *Plan) Directory() string { return p.in.def.Dir }
 
 // VM names the exported VM.
 func (p *Plan) VM() VMRef { return p.in.report.VM }
-
-// scaled maps 0-100 progress into [from, to].
-type scaled struct {
-	p        Progress
-	from, to int
-}
-
-func (s scaled) Progress(p int)     { s.p.Progress(s.from + p*(s.to-s.from)/100) }
-func (s scaled) Phase(name string)  { s.p.Phase(name) }
-func (s scaled) WMIJob(path string) { s.p.WMIJob(path) }
-func (s scaled) Warn(msg string)    { s.p.Warn(msg) }

@@ -37,16 +37,6 @@ func nilToEmpty(s *Settings) {
 	}
 }
 
-// quietProgress drops progress (for work that is not a job).
-type quietProgress struct{}
-
-func (quietProgress) Phase(string)       {}
-func (quietProgress) Progress(int)       {}
-func (quietProgress) WMIJob(string)      {}
-func (quietProgress) Warn(string)        {}
-func (quietProgress) Result(any)         {}
-func (quietProgress) Bytes(int64, int64) {}
-
 // freshDir returns parent/name, or parent/name-2, -3, … whichever does not
 // exist yet; "" when parent is "".
 func freshDir(parent, name string) string {

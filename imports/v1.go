@@ -9,6 +9,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/progress"
 )
 
 // inspectV1 reads the defaults from v1's own import setting data
@@ -124,7 +125,7 @@ func (p *Plan) runV1(ctx context.Context, prog Progress) error {
 		}
 	}
 	prog.Phase("importing")
-	vm, err := d.ImportV1(ctx, def.Dir, o, def.VMID, scaled{prog, 0, 99})
+	vm, err := d.ImportV1(ctx, def.Dir, o, def.VMID, progress.Scale(prog, 0, 99))
 	if err != nil {
 		return err
 	}

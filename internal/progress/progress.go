@@ -1,0 +1,43 @@
+// Package progress is the reporting interface the application rooms
+// (exports, imports) hand to their work, and the scaling they share. The
+// job registry's Reporter implements it; the driver needs only a subset
+// (hyperv.Progress).
+package progress
+
+// Reporter receives a job's progress.
+type Reporter interface {
+	Phase(name string)
+	Progress(percent int)
+	WMIJob(path string)
+	Warn(msg string)
+	Result(v any)
+	Bytes(done, total int64)
+}
+
+// Scale maps a step's own 0-100 progress into [from, to] of the job's, so
+// that several steps add up to one monotonic number.
+func Scale(r Reporter, from, to int) Reporter { return scaled{r, from, to} }
+
+type scaled struct {
+	r        Reporter
+	from, to int
+}
+
+func (s scaled) Progress(p int)          { s.r.Progress(s.from + p*(s.to-s.from)/100) }
+func (s scaled) Phase(name string)       { s.r.Phase(name) }
+func (s scaled) WMIJob(path string)      { s.r.WMIJob(path) }
+func (s scaled) Warn(msg string)         { s.r.Warn(msg) }
+func (s scaled) Result(v any)            { s.r.Result(v) }
+func (s scaled) Bytes(done, total int64) { s.r.Bytes(done, total) }
+
+// Discard drops everything (for work that is not a job).
+var Discard Reporter = discard{}
+
+type discard struct{}
+
+func (discard) Phase(string)       {}
+func (discard) Progress(int)       {}
+func (discard) WMIJob(string)      {}
+func (discard) Warn(string)        {}
+func (discard) Result(any)         {}
+func (discard) Bytes(int64, int64) {}
