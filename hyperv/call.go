@@ -9,15 +9,6 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// quiet is a Progress that drops everything: for short Hyper-V jobs whose
-// progress is not worth showing (ModifyResourceSettings, DestroySystem…).
-type quiet struct{}
-
-func (quiet) Phase(string)  {}
-func (quiet) Progress(int)  {}
-func (quiet) WMIJob(string) {}
-func (quiet) Warn(string)   {}
-
 // call runs a management service method and, when it starts a job, waits
 // for it (a user cancel kills it). It returns the out-parameters and the
 // job's path ("" when the method finished synchronously).

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -16,7 +17,7 @@ func (d *Driver) ImportSettingData(ctx context.Context, dir string) (*wmi.Object
 	if d.api != V1 {
 		return nil, errs.E(errs.NotSupported, "import setting data exists only in the v1 API")
 	}
-	out, _, err := d.call(ctx, "read the import settings", "GetVirtualSystemImportSettingData", wmi.Params{"ImportDirectory": dir}, false, quiet{})
+	out, _, err := d.call(ctx, "read the import settings", "GetVirtualSystemImportSettingData", wmi.Params{"ImportDirectory": dir}, false, progress.Discard)
 	if err != nil {
 		return nil, err
 	}

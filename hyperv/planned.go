@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -221,7 +222,7 @@ func (d *Driver) ModifyPlanned(ctx context.Context, p *Planned, name string, roo
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "encode the planned VM's settings")
 	}
-	_, _, err = d.call(ctx, "change the planned VM's settings", "ModifySystemSettings", wmi.Params{"SystemSettings": text}, true, quiet{})
+	_, _, err = d.call(ctx, "change the planned VM's settings", "ModifySystemSettings", wmi.Params{"SystemSettings": text}, true, progress.Discard)
 	return err
 }
 
@@ -259,7 +260,7 @@ func (d *Driver) modifyResource(ctx context.Context, op string, s *wmi.Object) e
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "encode %s", s.Class)
 	}
-	_, _, err = d.call(ctx, op, "ModifyResourceSettings", wmi.Params{"ResourceSettings": []string{text}}, true, quiet{})
+	_, _, err = d.call(ctx, op, "ModifyResourceSettings", wmi.Params{"ResourceSettings": []string{text}}, true, progress.Discard)
 	return err
 }
 
@@ -274,7 +275,7 @@ type Incompatibility struct {
 // ValidatePlanned runs ValidatePlannedSystem and returns its
 // incompatibilities; a job failure without Msvm_Error details is an error.
 func (d *Driver) ValidatePlanned(ctx context.Context, p *Planned) ([]Incompatibility, error) {
-	_, _, err := d.call(ctx, "validate the planned VM", "ValidatePlannedSystem", wmi.Params{"PlannedSystem": p.Path}, false, quiet{})
+	_, _, err := d.call(ctx, "validate the planned VM", "ValidatePlannedSystem", wmi.Params{"PlannedSystem": p.Path}, false, progress.Discard)
 	if err == nil {
 		return nil, nil
 	}
@@ -322,7 +323,7 @@ func (d *Driver) RealizePlanned(ctx context.Context, p *Planned, prog Progress) 
 // os-win do after a failed import. It runs even when ctx is cancelled:
 // cleanup must not be skipped because the job was.
 func (d *Driver) DestroyPlanned(ctx context.Context, p *Planned) error {
-	_, _, err := d.call(context.WithoutCancel(ctx), "discard the planned VM", "DestroySystem", wmi.Params{"AffectedSystem": p.Path}, true, quiet{})
+	_, _, err := d.call(context.WithoutCancel(ctx), "discard the planned VM", "DestroySystem", wmi.Params{"AffectedSystem": p.Path}, true, progress.Discard)
 	return err
 }
 
