@@ -12,6 +12,11 @@
 //	err = vhdx.Merge("base_<GUID>.avhdx", "export/base.vhdx", nil)
 //	err = vhdx.Check("export/base.vhdx")
 //
+// MergeWith is Merge with hooks (before each data write, after each piece
+// read) for a caller that reports progress, throttles, accounts for disk
+// space or stops a long merge; MergeLength is the total its progress
+// hook sees.
+//
 // # Files written
 //
 // Offsets in the file; every region is 1 MiB aligned (MS-VHDX 2.2.3.2,

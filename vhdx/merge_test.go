@@ -1,6 +1,7 @@
 package vhdx
 
 import (
+	"errors"
 	"os"
 	"testing"
 )
@@ -130,5 +131,63 @@ func TestMergeOfDynamicDisk(t *testing.T) {
 	hb, _ := ContentHash(b)
 	if ha != hb || a.Info().AllocatedBlocks != b.Info().AllocatedBlocks {
 		t.Errorf("copy differs: %d vs %d blocks", a.Info().AllocatedBlocks, b.Info().AllocatedBlocks)
+	}
+}
+
+// TestMergeWithHooks: Progress adds up to MergeLength, BeforeWrite sees
+// every data write before it happens, and a hook's error stops the merge,
+// is returned as it is and leaves no output.
+func TestMergeWithHooks(t *testing.T) {
+	dir := t.TempDir()
+	paths, m := buildChain(t, dir, 24*miB)
+	total, err := MergeLength(paths[3], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total <= 0 || total > int64(len(m)) || total%miB != 0 {
+		t.Fatalf("MergeLength = %d for a %d-byte disk", total, len(m))
+	}
+	var read, written int64
+	out := join(dir, "merged.vhdx")
+	err = MergeWith(paths[3], out, MergeOptions{
+		BeforeWrite: func(n int64) error {
+			if n <= 0 || n > miB {
+				t.Errorf("BeforeWrite(%d)", n)
+			}
+			written += n
+			return nil
+		},
+		Progress: func(n int64) error { read += n; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != total {
+		t.Errorf("Progress reported %d bytes, MergeLength %d", read, total)
+	}
+	if written == 0 || written > read {
+		t.Errorf("BeforeWrite reported %d bytes of %d read", written, read)
+	}
+	assertCheck(t, out)
+	d := openDisk(t, out)
+	assertContent(t, d, m)
+	closeDisk(t, d)
+
+	stop := errors.New("stop")
+	for name, opts := range map[string]MergeOptions{
+		"BeforeWrite": {BeforeWrite: func(int64) error { return stop }},
+		"Progress":    {Progress: func(int64) error { return stop }},
+	} {
+		out := join(dir, name+".vhdx")
+		if err := MergeWith(paths[3], out, opts); err != stop {
+			t.Errorf("%s: MergeWith returned %v, want the hook's error", name, err)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: the stopped merge left %s", name, out)
+		}
+	}
+	os.Remove(paths[1])
+	if _, err := MergeLength(paths[3], nil); !errors.Is(err, ErrParent) {
+		t.Errorf("MergeLength of a broken chain: %v", err)
 	}
 }

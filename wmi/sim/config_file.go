@@ -84,9 +84,10 @@ type diskConfig struct {
 	ControllerNumber int    `json:"controllerNumber"`
 	Location         int    `json:"location"`
 	// Path is the attached file. ParentPaths is its differencing chain,
-	// nearest parent first, ending at the base .vhdx (a real .avhdx
-	// records its parent inside the file; the simulator's .avhdx is opaque
-	// bytes, so the chain lives here).
+	// nearest parent first, ending at the base .vhdx: the simulator's
+	// record of what the files' parent locators say (disks.go), kept so
+	// that the chain is known without opening the files and where a file
+	// is not a VHDX (a test's stand-in).
 	Path        string   `json:"path"`
 	ParentPaths []string `json:"parentPaths,omitempty"`
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // writeDeterministicFile creates path with size bytes of pseudo-random
-// content derived from key, so that seeded disks look like data (not
-// zeros) and a copy can be checked byte for byte. It fsyncs the file.
+// content derived from key, so that seeded runtime state (.vmrs) looks
+// like data (not zeros) and a copy can be checked byte for byte. It
+// fsyncs the file. Disks are VHDX files (disks.go).
 func writeDeterministicFile(path string, size int64, key string) (err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

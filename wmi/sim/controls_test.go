@@ -249,6 +249,25 @@ func TestOptionsControlsChecked(t *testing.T) {
 	}
 }
 
+// exportCharges measures what a default export of web-01 and of db-01
+// of smallDemoSeed counts against the simulated disk: the data of the
+// files copied (web-01: 512 KiB + 256 KiB of base disks, 4 x 32 KiB of
+// differencing disks; db-01: a 512 KiB disk, 128 KiB of saved state) and
+// the VHDX files' headers, metadata and BATs, but none of their zeros.
+func exportCharges(t *testing.T) (web, db int64) {
+	t.Helper()
+	f := newFixture(t, sim.Options{DiskQuotaBytes: 1 << 40})
+	wantCompleted(t, f.exportEnd(t, sim.DemoWeb01ID, t.TempDir()))
+	web = f.host.DiskUsedBytes()
+	wantCompleted(t, f.exportEnd(t, sim.DemoDB01ID, t.TempDir()))
+	db = f.host.DiskUsedBytes() - web
+	const webData, dbData = 896 << 10, 640 << 10
+	if web < webData || web > webData+512<<10 || db < dbData || db > dbData+128<<10 {
+		t.Fatalf("exports count web-01 %d bytes, db-01 %d; want their data (%d, %d) and a little more", web, db, webData, dbData)
+	}
+	return web, db
+}
+
 // exportEnd exports a VM into dir and waits for the job to end.
 func (f *fixture) exportEnd(t *testing.T, vmID, dir string) *wmi.Object {
 	t.Helper()
@@ -273,10 +292,7 @@ func wantDiskFull(t *testing.T, o *wmi.Object) {
 // at run time.
 func TestDiskQuota(t *testing.T) {
 	t.Parallel()
-	// web-01 of smallDemoSeed copies 896 KiB (512 KiB + 256 KiB of disks,
-	// 4 x 32 KiB of differencing disks), db-01 640 KiB (a 512 KiB disk,
-	// 128 KiB of saved state).
-	const web, db = 896 << 10, 640 << 10
+	web, db := exportCharges(t)
 	f := newFixture(t, sim.Options{DiskQuotaBytes: web + db + 100<<10})
 	parent := t.TempDir()
 	wantCompleted(t, f.exportEnd(t, sim.DemoWeb01ID, filepath.Join(parent, "1")))
@@ -322,13 +338,15 @@ func TestDiskQuota(t *testing.T) {
 // then fails where the quota runs out, not before.
 func TestDiskFullMidCopy(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sim.Options{CopyBytesPerSecond: slow, DiskQuotaBytes: 600 << 10})
+	web, _ := exportCharges(t)
+	f := newFixture(t, sim.Options{CopyBytesPerSecond: slow, DiskQuotaBytes: web * 2 / 3})
 	dir := filepath.Join(t.TempDir(), "export")
 	job := f.mustExport(t, sim.DemoWeb01ID, dir, nil)
 	o := f.stepUntil(t, job, func(o *wmi.Object) bool { return wmi.JobStateTerminal(uint16(o.Uint("JobState"))) })
 	wantDiskFull(t, o)
-	// 600 KiB of 896 KiB: the job got past half-way.
-	if p := o.Uint("PercentComplete"); p < 50 || p > 67 {
+	// Two thirds of the data: the job got well into the copy (progress
+	// counts the files' bytes, zeros included, the quota their data).
+	if p := o.Uint("PercentComplete"); p < 30 || p >= 100 {
 		t.Errorf("failed at %d%%", p)
 	}
 	if pathExists(dir) {
@@ -355,9 +373,10 @@ func TestFullVolumes(t *testing.T) {
 	wantCompleted(t, f.exportEnd(t, sim.DemoWeb01ID, full+"-not"))
 	wantCompleted(t, f.exportEnd(t, sim.DemoWeb01ID, filepath.Join(root, "elsewhere")))
 
-	// 700 KiB free: db-01 (640 KiB) fits once, not twice; each listed
-	// folder has its own space.
-	g := newFixture(t, sim.Options{FullVolumes: []string{half, full}, DiskFullAfterBytes: 700 << 10})
+	// Room for one and a half exports of db-01: it fits once, not twice;
+	// each listed folder has its own space.
+	_, db := exportCharges(t)
+	g := newFixture(t, sim.Options{FullVolumes: []string{half, full}, DiskFullAfterBytes: db * 3 / 2})
 	wantCompleted(t, g.exportEnd(t, sim.DemoDB01ID, filepath.Join(half, "1")))
 	wantDiskFull(t, g.exportEnd(t, sim.DemoDB01ID, filepath.Join(half, "2")))
 	wantCompleted(t, g.exportEnd(t, sim.DemoDB01ID, filepath.Join(full, "1")))
@@ -581,6 +600,7 @@ vms:
 const (
 	faultsExample  = "../../configs/sim-faults-example.yaml"
 	exampleOutcome = "ok ok fault ok ok ok ok ok full full full full"
+	exampleQuota   = 52 << 20
 )
 
 // TestFaultsExampleFile: configs/sim-faults-example.yaml loads, holds
@@ -593,7 +613,7 @@ func TestFaultsExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.MethodDelay["ExportSystemDefinition"] <= 0 || c.MethodJitter["ExportSystemDefinition"] <= 0 ||
-		c.DiskQuotaBytes != 50<<20 || c.RandomSeed == 0 || len(c.Faults) != 1 || c.Faults[0].Probability != 0.3 ||
+		c.DiskQuotaBytes != exampleQuota || c.RandomSeed == 0 || len(c.Faults) != 1 || c.Faults[0].Probability != 0.3 ||
 		c.Faults[0].Method != "ExportSystemDefinition" || c.Faults[0].JobErrorCode != 32768 {
 		t.Fatalf("the example holds %+v", c)
 	}

@@ -1,37 +1,55 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"time"
+
+	"github.com/hvport/hvport/vhdx"
 )
 
 // copyEngine copies files for a job the way the simulator wants a long
 // copy to behave: in chunks, so that progress can be reported and a Kill
-// can stop the copy between two chunks; throttled to a byte rate on the
-// host's Clock (Options.CopyBytesPerSecond), so tests can make a copy slow
-// and step it deterministically with a FakeClock; durable, each file
-// fsynced when it is complete; and, for a job's engine (Host.jobCopyEngine
-// in diskfull.go), bounded by the simulated disk space, each chunk charged
+// can stop the copy between two chunks; sparse, writing only the 4 KiB
+// pages that are not all zeros (a VHDX is mostly zeros: its log, the
+// unused parts of its metadata region and BAT, the unwritten parts of
+// its blocks); throttled to a byte rate on the host's Clock
+// (Options.CopyBytesPerSecond), so tests can make a copy slow and step it
+// deterministically with a FakeClock; durable, each file fsynced when it
+// is complete; and, for a job's engine (Host.jobCopyEngine in
+// diskfull.go), bounded by the simulated disk space, each chunk charged
 // before it is written.
+//
+// Progress counts the bytes read (a file's size); throttling and the
+// simulated disk space count the bytes written, so a sparse file copies
+// as fast, and takes as much room, as the data it holds.
+//
+// mergeChain is the engine's other path: it writes the merged disk of a
+// differencing chain (vhdx.MergeWith) with the same chunked progress,
+// throttling, space accounting and cancellation.
 type copyEngine struct {
 	clock     Clock
 	rate      int64 // bytes per second; 0 = unlimited
 	chunkSize int
 	start     time.Time // throttling starts with the engine
-	copied    int64     // bytes copied by this engine, for throttling
+	copied    int64     // bytes written by this engine, for throttling
 
 	space       *diskCharge // the job's account of simulated disk space; nil: none
 	fullSummary string      // ErrorSummaryDescription when the disk is full
 }
+
+// copyPage is the unit of the sparse copy: a page of zeros is skipped.
+const copyPage = 4 * kib
 
 func newCopyEngine(clock Clock, bytesPerSecond int64) *copyEngine {
 	chunk := 256 * kib
 	if bytesPerSecond > 0 {
 		// About twenty chunks a second, so progress moves smoothly.
 		chunk = int(min(max(bytesPerSecond/20, 4*kib), 256*kib))
+		chunk = max(chunk/copyPage*copyPage, copyPage)
 	}
 	return &copyEngine{clock: clock, rate: bytesPerSecond, chunkSize: chunk, start: clock.Now()}
 }
@@ -59,19 +77,24 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 		}
 	}()
 	buf := make([]byte, e.chunkSize)
+	var off int64
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
 		n, rerr := io.ReadFull(in, buf)
 		if n > 0 {
-			if e.space != nil && !e.space.reserve(dst, int64(n)) {
+			runs, data := dataRuns(buf[:n])
+			if data > 0 && e.space != nil && !e.space.reserve(dst, data) {
 				return e.diskFull()
 			}
-			if _, err := out.Write(buf[:n]); err != nil {
-				return err
+			for _, r := range runs {
+				if _, err := out.WriteAt(buf[r[0]:r[1]], off+int64(r[0])); err != nil {
+					return err
+				}
 			}
-			if err := e.throttle(ctx, int64(n)); err != nil {
+			off += int64(n)
+			if err := e.throttle(ctx, data); err != nil {
 				return err
 			}
 			if err := progress(int64(n)); err != nil {
@@ -85,13 +108,80 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 			return rerr
 		}
 	}
+	// A file that ends in zeros ends in a hole: give it its size.
+	if err := out.Truncate(off); err != nil {
+		return err
+	}
 	return out.Sync()
+}
+
+// dataRuns lists the runs of pages of b that are not all zeros, as
+// [start, end) offsets, and how many bytes they hold.
+func dataRuns(b []byte) (runs [][2]int, data int64) {
+	for p := 0; p < len(b); p += copyPage {
+		end := min(p+copyPage, len(b))
+		if isZeroPage(b[p:end]) {
+			continue
+		}
+		if k := len(runs) - 1; k >= 0 && runs[k][1] == p {
+			runs[k][1] = end
+		} else {
+			runs = append(runs, [2]int{p, end})
+		}
+		data += int64(end - p)
+	}
+	return runs, data
+}
+
+var zeroPage = make([]byte, copyPage)
+
+func isZeroPage(b []byte) bool { return bytes.Equal(b, zeroPage[:len(b)]) }
+
+// mergeChain writes dst, which must not exist yet, a new dynamic VHDX
+// holding what top reads through its differencing chain (vhdx.MergeWith;
+// the parents are found through the files' parent locators). Each 1 MiB
+// piece of data is charged to the simulated disk before it is written and
+// throttled like a copy's chunk; progress gets the bytes of the chain read
+// after each piece, adding up to vhdx.MergeLength(top). A cancelled ctx,
+// an error from progress or a full disk stop the merge, which removes dst.
+// created is called with dst once the merge has completed (a merge that
+// fails removes its own output).
+func (e *copyEngine) mergeChain(ctx context.Context, top, dst string, created func(string), progress func(int64) error) error {
+	var pending int64 // bytes written since the last throttle
+	err := vhdx.MergeWith(top, dst, vhdx.MergeOptions{
+		BeforeWrite: func(n int64) error {
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			if e.space != nil && !e.space.reserve(dst, n) {
+				return e.diskFull()
+			}
+			pending += n
+			return nil
+		},
+		Progress: func(n int64) error {
+			w := pending
+			pending = 0
+			if err := e.throttle(ctx, w); err != nil {
+				return err
+			}
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			return progress(n)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	created(dst)
+	return nil
 }
 
 // throttle accounts for n more bytes and waits until the rate allows them.
 func (e *copyEngine) throttle(ctx context.Context, n int64) error {
 	e.copied += n
-	if e.rate <= 0 {
+	if e.rate <= 0 || n == 0 {
 		return nil
 	}
 	due := e.start.Add(time.Duration(float64(e.copied) / float64(e.rate) * float64(time.Second)))

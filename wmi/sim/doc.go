@@ -110,7 +110,8 @@
 // before returning 0 and their out-parameters instead. The job goes 3 Starting,
 // 4 Running, then 7 Completed (PercentComplete 100, ErrorCode 0), or
 // 10 Exception (ErrorCode, ErrorDescription), 9 Killed or 8 Terminated.
-// PercentComplete is bytes copied / bytes to copy and never goes down. A
+// PercentComplete is bytes read / bytes to read (the files copied, and the
+// data a merge reads, see "Virtual hard disks") and never goes down. A
 // job that fails or is stopped removes what it wrote (never anything that
 // was there before); while it runs its VM is busy (32774) and the VM's
 // EnabledState does not change. Close kills running jobs. A failed
@@ -142,8 +143,10 @@
 // in the order they reach the host.
 //
 // Options.DiskQuotaBytes is a simulated volume for everything the copy
-// engine writes (disks and runtime state copied by exports and
-// realizations, all jobs together); Options.FullVolumes are folders that
+// engine writes (disks and runtime state copied by exports, imports and
+// realizations, disks merged by exports, all jobs together; the data
+// written: the zeros a sparse copy skips do not count, see "Virtual hard
+// disks"); Options.FullVolumes are folders that
 // each hold only Options.DiskFullAfterBytes (0: full). A chunk that does
 // not fit fails the job as ENOSPC does: JobState 10, ErrorCode 32768,
 // ErrorDescription DiskFullDescription ("There is not enough space on the
@@ -181,9 +184,9 @@
 //	Hyper-V/Virtual Machines/<VM GUID>.vmcx    a VM's configuration
 //	Hyper-V/Virtual Machines/<VM GUID>.vmrs    runtime state, unless the VM is Off
 //	Hyper-V/Snapshots/<Snap GUID>.vmcx         a snapshot's configuration
-//	Hyper-V/Virtual Hard Disks/<name>.vhdx     a disk, deterministic pseudo-random bytes
+//	Hyper-V/Virtual Hard Disks/<name>.vhdx     a disk, a dynamic VHDX ("Virtual hard disks")
 //	Hyper-V/Virtual Hard Disks/<name>_<Snap GUID>.avhdx
-//	                                           the differencing disk a checkpoint created
+//	                                           the differencing VHDX a checkpoint created
 //	Hyper-V/Planned Virtual Machines/<GUID>.vmcx
 //	                                           the record of a planned VM, and of each
 //	                                           snapshot imported into one
@@ -209,7 +212,8 @@
 // swapFileDataRoot), parent (the snapshot the configuration is based on),
 // snapshots (a VM's, in creation order), runtimeStateFile, disks
 // ({controllerType, controllerId, controllerNumber, location, path,
-// parentPaths: the differencing chain, nearest parent first}),
+// parentPaths: the differencing chain, nearest parent first — the
+// simulator's record of what the files' parent locators say}),
 // networkAdapters ({id, switchId, switchName}), notes and
 // scopeOfResidence (v1's SecurityScope). An exported .vmcx has no data
 // roots, an "export" record (sourceHost, time,
@@ -218,6 +222,69 @@
 // VM's record has kind "plannedVirtualMachine" (its snapshots'
 // "plannedSnapshot"), absolute disk paths, and an "import" record
 // (definitionFile, sourceId, newId, runtimeStateSource, time).
+//
+// # Virtual hard disks
+//
+// Disks are real VHDX files (package vhdx; disks.go). A seed's disk is a
+// dynamic VHDX with 1 MiB blocks of SeedDisk.VirtualSizeBytes (default
+// 20 GiB) holding SizeBytes of deterministic data (vhdx.FillDeterministic,
+// seeded from the VM GUID and the file name, so each disk differs and
+// every host made from a seed has the same content). Each checkpoint
+// makes a differencing child of each disk's current file,
+// <base>_<Snap GUID>.avhdx (vhdx.CreateDifferencing: relative_path
+// ".\<parent>", absolute_win32_path, parent_linkage), into which
+// DifferencingBytes of the checkpoint's own data are written; the VM's
+// disk is the top of the chain, each snapshot's the file that was the top
+// when it was taken. A differencing disk finds its parent through its
+// parent locator (relative_path, then absolute_win32_path), which must be
+// the disk it was made from (parent_linkage = the parent's DataWriteGuid),
+// as on a real host (MS-VHDX 2.6.2.6.3).
+//
+// Exports write, per CopySnapshotConfiguration (export_plan.go; v1's
+// ExportVirtualSystemEx the same for 0-2):
+//
+//   - 0 ExportAllSnapshots: every file of every chain, copied as it is
+//     under its own name into Virtual Hard Disks, where the copies'
+//     relative locators find their copied parents; a chain that spanned
+//     several folders on the host is re-pointed (vhdx.SetParentPaths).
+//   - 1 ExportNoSnapshots: per disk ONE dynamic VHDX merged from the VM's
+//     current chain (vhdx.MergeWith), named after the base disk,
+//     <base>.vhdx. INFERRED: the facts document the merge for 2 only.
+//   - 2 ExportOneSnapshot: per disk one VHDX merged from the snapshot's
+//     chain, <base>.vhdx. Documented: "differencing disks merged into a
+//     new VHD" (§2.2), "which produces a merged VHD" (§5.3).
+//   - 3 ExportOneSnapshotForBackup: BackupIntent 1 (Merge) merges as 2
+//     does, 0 (PreserveChain) copies the snapshot's chain as it is.
+//     INFERRED from BackupIntent's description (§2.2: "merged into full
+//     backup sets" / "kept as they are").
+//
+// A disk whose chain is one file is copied as it is in every mode
+// (nothing to merge; INFERRED). A merged disk keeps the chain's virtual
+// size, sector sizes and disk ID, takes the base disk's block size, gets
+// new write GUIDs and allocates only blocks that hold data; the exported
+// configuration names it "Virtual Hard Disks/<base>.vhdx" without
+// parents (v1's .exp: at the base disk's host path). Excluded disks
+// (ExcludedVirtualHardDisks) are neither copied nor merged.
+//
+// Copies and merges run in the job on the copy engine (copy_engine.go).
+// A copy is sparse: only the 4 KiB pages of a file that are not all zeros
+// are written. A merge reads the 1 MiB pieces of the disk some layer
+// stores (vhdx.MergeLength) and writes those that are not zeros.
+// PercentComplete counts bytes read (a copied file's size, a merge's
+// pieces); Options.CopyBytesPerSecond and the simulated disk space count
+// bytes written, each chunk or piece charged before it is written (a
+// merged file's headers, metadata and BAT, a few KiB, are not). Kill and
+// Terminate stop a copy or merge between two chunks and remove the
+// partial file.
+//
+// Imports: v1's ImportVirtualSystemEx with CreateCopy re-points a copied
+// differencing disk whose relative locator does not lead to its copied
+// parent (targets in several folders, or renamed). ValidatePlannedSystem
+// and v1's import report a differencing disk whose parent cannot be
+// resolved — no file where its locator points, or not the disk it was
+// made from (vhdx.ErrParent) — as a missing virtual hard disk naming that
+// parent, even when every file the configuration records exists. A file
+// that is not a VHDX (a test's stand-in) is only checked to exist.
 //
 // # Decisions on UNCERTAIN points
 //
@@ -269,7 +336,9 @@
 //     the version is unsupported, else 32768. The version is checked here,
 //     not at import.
 //   - RealizePlannedSystem validates again, copies the runtime state and
-//     writes the configurations into the data roots, never copies disks,
+//     writes the configurations into the data roots, never copies disks
+//     (so it re-points no parent locator; the realized chains are read
+//     from the disks' locators),
 //     refuses (32768) to overwrite a file that is not its own source, and
 //     rewrites a source in place when it is the target (register in
 //     place). The VM is Saved when runtime state was imported, else Off.
@@ -281,7 +350,9 @@
 //     never a job); they change ElementName and Notes anywhere, and data
 //     roots, disk paths and switch connections of planned VMs only (5 for
 //     a change to a realized VM's). A disk's differencing parents are
-//     looked for next to its new path (the VHDX relative parent locator).
+//     those its new file's parent locators lead to, or, while that file
+//     cannot be opened yet, files of the recorded parents' names next to
+//     it.
 //   - Planned VMs survive Close and New (UNCERTAIN for a real vmms
 //     restart; facts §6.9 only says failed imports leave them behind).
 //   - A planned VM's EnabledState is 3 (the MOF gives no default).
@@ -361,7 +432,9 @@
 //     every disk, as Microsoft's sample relies on (FillTargetResourcePaths:
 //     TargetVhdDataRoot\<file name> per disk). Data roots are filled in
 //     (the blog's dump shows them empty); NULL or "" means the default.
-//   - CurrentResourcePaths lists every file of each differencing chain.
+//   - CurrentResourcePaths lists every file of each differencing chain;
+//     an export's merged disk is one file, named at its base disk's host
+//     path.
 //   - Keep-ID in use → job ErrorCode 32779 (v1's pages list codes up to
 //     32778); Msvm_Error MessageIDs are v2's or INVENTED; imported saved
 //     state makes the VM Saved (the page says Disabled).
@@ -384,11 +457,14 @@
 //     .xml/.exp definitions in ImportSystemDefinition (v1's .exp exports
 //     import through v1), Msvm_Error other than the incompatibilities
 //     above, moving a realized VM's storage.
-//   - Real VHDX files: disks are opaque bytes; CopySnapshotConfiguration
-//     1, 2 and 3 copy the differencing chain as it is instead of merging
-//     it; checkpoint trees (a seed's checkpoints form one chain).
+//   - Disks (see "Virtual hard disks"): checkpoint trees (a seed's
+//     checkpoints form one chain), the merge a host runs when a
+//     checkpoint is deleted, .vhd/.avhd and fixed disks, VHD Sets,
+//     resizing; two disks of a VM whose base files share a name (their
+//     exported copies or merged disks collide: the export fails, "The file
+//     exists").
 //   - .vmgs guest state files, snapshots' saved state, ExcludedVirtualHardDisks
-//     beyond not copying the excluded disks, BackupIntent,
+//     beyond not copying or merging the excluded disks,
 //     DifferentialBackupBase, ExportForLiveMigration.
 //   - Classes other than those above (drives, controllers, memory,
 //     processors, synthetic ports…): WBEMInvalidClass, although a Parent

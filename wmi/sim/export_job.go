@@ -10,11 +10,15 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 )
 
 // The export job: it writes the plan (export_plan.go) with the copy engine,
-// reports PercentComplete as bytes copied / bytes to copy, and on any
+// reports PercentComplete as bytes read / bytes to read — the files it
+// copies, and for each disk it merges the pieces of the chain that hold
+// data (vhdx.MergeLength) — re-points copied differencing disks at their
+// copied parents where needed (disks.go), and on any
 // failure or stop removes everything it created — and nothing else: it
 // never overwrites a file (a target .vmcx that exists already fails the job
 // at once with ErrorCode 32768 and "The file exists", touching nothing),
@@ -49,11 +53,11 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 	}
 	var total int64
 	for _, c := range p.copies {
-		fi, err := os.Stat(c.src)
+		n, err := copySize(c)
 		if err != nil {
 			return fail("cannot read '%s': %v", c.src, err)
 		}
-		total += fi.Size()
+		total += n
 	}
 	progress := &jobProgress{h: h, j: j, total: total, fault: p.fault, summary: "Failed to export virtual machine."}
 	if err := progress.check(0); err != nil {
@@ -68,15 +72,22 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 	engine := h.jobCopyEngine(j) // throttled, disk space: diskfull.go
 	for _, c := range p.copies {
 		dst := filepath.Join(p.root, c.dst)
-		err := engine.copyFile(ctx, c.src, dst, out.addFile, progress.add)
+		run, verb := engine.copyFile, "copy"
+		if c.merge {
+			run, verb = engine.mergeChain, "merge"
+		}
+		err := run(ctx, c.src, dst, out.addFile, progress.add)
 		var f *jobFailure
 		switch {
 		case err == nil:
 		case ctx.Err() != nil, errors.As(err, &f):
 			return err
 		default:
-			return fail("cannot copy '%s' to '%s': %v", c.src, dst, err)
+			return fail("cannot %s '%s' to '%s': %v", verb, c.src, dst, err)
 		}
+	}
+	if err := relinkCopies(p.links()); err != nil {
+		return fail("%v", err)
 	}
 	for _, c := range p.configs {
 		if err := ctx.Err(); err != nil {
@@ -95,6 +106,19 @@ func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *crea
 		return err
 	}
 	return h.completeJob(ctx, j)
+}
+
+// copySize is what a copy reads: the file's size, or for a merge the
+// pieces of the chain that hold data.
+func copySize(c exportCopy) (int64, error) {
+	if c.merge {
+		return vhdx.MergeLength(c.src, nil)
+	}
+	fi, err := os.Stat(c.src)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 // folders are the folders an export writes into, relative to its root:

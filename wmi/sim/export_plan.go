@@ -16,29 +16,48 @@ import (
 //	  Snapshots\<Snap GUID>.vmcx          each checkpoint, CopySnapshotConfiguration 0
 //	  Virtual Hard Disks\<disk files>     with CopyVmStorage
 //
-// The three folders are always created, as Export-VM does. Disk files are
-// the .vhdx and, where they are attached, the .avhdx chain: with
-// CopySnapshotConfiguration 0 every file of the VM's and the snapshots'
-// chains; with 1 (ExportNoSnapshots) the VM's current chain as it is (real
-// Hyper-V merges it into one disk; merging is not modelled yet). The .vmrs
-// is exported with CopyVmRuntimeInformation when the VM is Saved, or
-// Running and CaptureLiveState is 1; CaptureLiveState 0 (crash-consistent)
-// and 2 (application-consistent) export no .vmrs (INFERRED for 2).
+// The three folders are always created, as Export-VM does. The .vmrs is
+// exported with CopyVmRuntimeInformation when the VM is Saved, or Running
+// and CaptureLiveState is 1; CaptureLiveState 0 (crash-consistent) and 2
+// (application-consistent) export no .vmrs (INFERRED for 2).
 //
-// CopySnapshotConfiguration 2 (ExportOneSnapshot) and 3
-// (ExportOneSnapshotForBackup) export the snapshot SnapshotVirtualSystem as
-// a VM, always with its storage: its configuration as Virtual
-// Machines\<Snap GUID>.vmcx (2) or <VM GUID>.vmcx (3, "the exported
-// configuration will use ID of the VM"), and its disk chain unmerged (a
-// real host merges it; not modelled yet). BackupIntent,
+// Disk files, per CopySnapshotConfiguration (disks.go; the copy engine
+// does the copies and merges, copy_engine.go):
+//
+//   - 0 ExportAllSnapshots: every file of the VM's and the snapshots'
+//     differencing chains, copied as they are, under their own names. A
+//     copied child's relative parent locator (".\base.vhdx") still finds
+//     its copied parent; where it would not (a chain that spanned several
+//     folders on the host), the copy is re-pointed with
+//     vhdx.SetParentPaths.
+//   - 1 ExportNoSnapshots: per disk of the VM, ONE dynamic VHDX merged from
+//     the VM's current chain (vhdx.MergeWith), named after the chain's base
+//     disk (<base>.vhdx). INFERRED: the facts document the merge only for
+//     2; an export without snapshots has no snapshot the chain's parents
+//     would belong to, so the simulator flattens the chain as for 2.
+//   - 2 ExportOneSnapshot: the snapshot SnapshotVirtualSystem exported as a
+//     VM, always with its storage: per disk one VHDX merged from the
+//     snapshot's chain, <base>.vhdx — documented: "differencing disks
+//     merged into a new VHD" (§2.2). Its configuration is Virtual
+//     Machines\<Snap GUID>.vmcx.
+//   - 3 ExportOneSnapshotForBackup: like 2, but the configuration is
+//     <VM GUID>.vmcx ("the exported configuration will use ID of the VM",
+//     §2.2); BackupIntent 1 (Merge) merges as 2 does, 0 (PreserveChain)
+//     copies the snapshot's chain as it is. INFERRED from BackupIntent's
+//     description ("merged into full backup sets" / "kept as they are").
+//
+// A disk whose chain is a single file (no checkpoint since it was made)
+// is copied as it is in every mode: there is nothing to merge (INFERRED).
 // DifferentialBackupBase, ExportForLiveMigration and
 // DisableDifferentialOfIgnoredStorage are accepted and ignored.
 //
 // The exported .vmcx files record the copied disks relative to the export
 // root ("Virtual Hard Disks/<file>", forward slashes), so an import can find
-// them wherever the export is moved; disks that were not copied keep their
-// absolute host paths, as a configuration-only export refers to the
-// original disks. Excluded disks are not copied and keep their host paths.
+// them wherever the export is moved; a merged disk has no parents. Disks
+// that were not copied keep their absolute host paths and chains, as a
+// configuration-only export refers to the original disks. Excluded disks
+// (ExcludedVirtualHardDisks) are neither copied nor merged and keep their
+// host paths.
 
 // exportPlan is everything an export job needs, decided when the call is
 // accepted so that the job does not need the host's lock to read the VM.
@@ -54,8 +73,16 @@ type exportPlan struct {
 }
 
 type exportCopy struct {
-	src string // absolute
+	src string // absolute; for a merge the top of the chain
 	dst string // relative to root
+	// merge: write the merged disk of src's chain to dst instead of
+	// copying src; base is the chain's base disk (absolute).
+	merge bool
+	base  string
+	// parent is the dst of the copy of src's differencing parent, "" when
+	// src is not a differencing disk or its parent is not copied: after
+	// the copies, the copy of src must find it (relinkCopies).
+	parent string
 }
 
 type exportConfig struct {
@@ -104,18 +131,43 @@ func (h *Host) newExportPlanLocked(vm *virtualMachine, dir string, s *exportSett
 	}
 	p.configRel = filepath.Join(dirVirtualMachines, configFileName(vmOut.ID))
 
-	copied := map[string]bool{} // absolute source path → copied
+	// copied maps each disk file the export writes (absolute source path)
+	// to its name in the export; merged maps the top of each merged chain
+	// to its merged file's name.
+	copied, merged := map[string]string{}, map[string]string{}
+	merge := s.copySnapshots == wmi.ExportNoSnapshots || s.copySnapshots == wmi.ExportOneSnapshot ||
+		(s.copySnapshots == wmi.ExportOneSnapshotForBackup && s.backupIntent == backupIntentMerge)
 	if copyStorage {
 		for _, cfg := range storageOf {
 			for _, d := range cfg.Disks {
 				if excluded[diskSlot(d)] {
 					continue
 				}
-				for _, f := range d.chain() {
-					if !copied[f] {
-						copied[f] = true
-						p.copies = append(p.copies, exportCopy{src: f, dst: filepath.Join(dirVirtualHardDisks, filepath.Base(f))})
+				chain := d.chain()
+				if merge && (len(chain) > 1 || isDifferencing(d.Path)) {
+					if _, done := merged[d.Path]; !done {
+						base := chain[len(chain)-1]
+						if len(chain) == 1 { // a chain only the file records
+							if parents, ok := fileChain(d.Path); ok && len(parents) > 0 {
+								base = parents[len(parents)-1]
+							}
+						}
+						rel := path.Join(dirVirtualHardDisks, strings.TrimSuffix(filepath.Base(base), filepath.Ext(base))+".vhdx")
+						merged[d.Path] = rel
+						p.copies = append(p.copies, exportCopy{src: d.Path, dst: filepath.FromSlash(rel), merge: true, base: base})
 					}
+					continue
+				}
+				for k, f := range chain {
+					if _, done := copied[f]; done {
+						continue
+					}
+					copied[f] = path.Join(dirVirtualHardDisks, filepath.Base(f))
+					c := exportCopy{src: f, dst: filepath.Join(dirVirtualHardDisks, filepath.Base(f))}
+					if k+1 < len(chain) {
+						c.parent = filepath.Join(dirVirtualHardDisks, filepath.Base(chain[k+1]))
+					}
+					p.copies = append(p.copies, c)
 				}
 			}
 		}
@@ -133,7 +185,7 @@ func (h *Host) newExportPlanLocked(vm *virtualMachine, dir string, s *exportSett
 	}
 
 	for _, out := range append(snapshotsOut, vmOut) {
-		relocateForExport(out, copied, meta)
+		relocateForExport(out, copied, merged, meta)
 		data, err := encodeConfig(out)
 		if err != nil {
 			panic(err) // vmConfig always encodes
@@ -148,23 +200,40 @@ func (h *Host) newExportPlanLocked(vm *virtualMachine, dir string, s *exportSett
 }
 
 // relocateForExport rewrites a configuration for the export: copied disks
-// relative to the export root, no host data roots.
-func relocateForExport(c *vmConfig, copied map[string]bool, meta *exportMetadata) {
+// relative to the export root, merged ones as their merged file without
+// parents, no host data roots.
+func relocateForExport(c *vmConfig, copied, merged map[string]string, meta *exportMetadata) {
 	c.ConfigurationDataRoot, c.SnapshotDataRoot, c.SwapFileDataRoot = "", "", ""
 	c.Export = meta
 	rel := func(f string) string {
-		if copied[f] {
-			return path.Join(dirVirtualHardDisks, filepath.Base(f))
+		if r, ok := copied[f]; ok {
+			return r
 		}
 		return f
 	}
 	for i := range c.Disks {
 		d := &c.Disks[i]
+		if r, ok := merged[d.Path]; ok {
+			d.Path, d.ParentPaths = r, nil
+			continue
+		}
 		d.Path = rel(d.Path)
 		for k, pp := range d.ParentPaths {
 			d.ParentPaths[k] = rel(pp)
 		}
 	}
+}
+
+// links lists the copied differencing disks whose copied parent they must
+// find, as absolute paths under the export root.
+func (p *exportPlan) links() []chainLink {
+	var out []chainLink
+	for _, c := range p.copies {
+		if c.parent != "" {
+			out = append(out, chainLink{child: filepath.Join(p.root, c.dst), parent: filepath.Join(p.root, c.parent)})
+		}
+	}
+	return out
 }
 
 // safeFolderName turns a VM name into a folder name (CreateVmExportSubdirectory).

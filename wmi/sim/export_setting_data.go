@@ -41,6 +41,12 @@ func (h *Host) exportSettingDataLocked() []*wmi.Object {
 	return out
 }
 
+// backupIntentMerge is BackupIntentMerge in v2's
+// Msvm_VirtualSystemExportSettingData.BackupIntent (§2.2: 0
+// BackupIntentPreserveChain, 1 BackupIntentMerge; the collection class
+// numbers them differently).
+const backupIntentMerge uint8 = 1
+
 // exportSettings are the decoded ExportSettingData of one export.
 type exportSettings struct {
 	captureLiveState     uint8

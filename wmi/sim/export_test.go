@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
@@ -31,8 +32,9 @@ var (
 )
 
 // TestExportLayouts checks the exact file set of each export variant
-// (hyperv-wmi-facts.md §5.3) and that every copied file is byte-identical
-// to its source.
+// (hyperv-wmi-facts.md §5.3), that every copied file is byte-identical
+// to its source and that every merged disk reads what its source chain
+// reads.
 func TestExportLayouts(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sim.Options{})
@@ -48,11 +50,15 @@ func TestExportLayouts(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
+	// merged disks of web-01 by export name: the top of the chain merged.
+	current := map[string]string{"web-01.vhdx": "web-01_" + s2 + ".avhdx", "web-01-data.vhdx": "web-01-data_" + s2 + ".avhdx"}
+	atS2 := map[string]string{"web-01.vhdx": "web-01_" + s1 + ".avhdx", "web-01-data.vhdx": "web-01-data_" + s1 + ".avhdx"}
 	for _, tc := range []struct {
-		name string
-		vm   string
-		edit func(o *wmi.Object)
-		want []string
+		name   string
+		vm     string
+		edit   func(o *wmi.Object)
+		want   []string
+		merged map[string]string
 	}{
 		{
 			name: "defaults: all snapshots, storage", vm: sim.DemoWeb01ID,
@@ -63,8 +69,14 @@ func TestExportLayouts(t *testing.T) {
 			want: cat(emptyFolders, []string{vmDir + sim.DemoWeb01ID + ".vmcx", snapDir + s1 + ".vmcx", snapDir + s2 + ".vmcx"}),
 		},
 		{
-			name: "no snapshots: the current chain as it is", vm: sim.DemoWeb01ID, edit: set("CopySnapshotConfiguration", wmi.ExportNoSnapshots),
-			want: cat(emptyFolders, webAllDisks, []string{vmDir + sim.DemoWeb01ID + ".vmcx"}),
+			name: "no snapshots: the current chain merged", vm: sim.DemoWeb01ID, edit: set("CopySnapshotConfiguration", wmi.ExportNoSnapshots),
+			want:   cat(emptyFolders, []string{vmDir + sim.DemoWeb01ID + ".vmcx", vhdDir + "web-01.vhdx", vhdDir + "web-01-data.vhdx"}),
+			merged: current,
+		},
+		{
+			name: "no snapshots, no storage", vm: sim.DemoWeb01ID,
+			edit: both(set("CopySnapshotConfiguration", wmi.ExportNoSnapshots), set("CopyVmStorage", false)),
+			want: cat(emptyFolders, []string{vmDir + sim.DemoWeb01ID + ".vmcx"}),
 		},
 		{
 			name: "subdirectory", vm: sim.DemoWeb01ID,
@@ -73,15 +85,28 @@ func TestExportLayouts(t *testing.T) {
 				prefixed("web-01/", []string{vmDir + sim.DemoWeb01ID + ".vmcx", snapDir + s1 + ".vmcx", snapDir + s2 + ".vmcx"})),
 		},
 		{
-			name: "one snapshot, as a VM with its own ID", vm: sim.DemoWeb01ID,
+			name: "one snapshot, as a VM with its own ID: the base disks, nothing to merge", vm: sim.DemoWeb01ID,
 			edit: both(set("CopySnapshotConfiguration", wmi.ExportOneSnapshot), set("SnapshotVirtualSystem", vssdPath(s1))),
 			want: cat(emptyFolders, []string{vmDir + s1 + ".vmcx", vhdDir + "web-01.vhdx", vhdDir + "web-01-data.vhdx"}),
 		},
 		{
-			name: "one snapshot for backup, with the VM's ID", vm: sim.DemoWeb01ID,
+			name: "one snapshot, its chain merged", vm: sim.DemoWeb01ID,
+			edit:   both(set("CopySnapshotConfiguration", wmi.ExportOneSnapshot), set("SnapshotVirtualSystem", vssdPath(s2))),
+			want:   cat(emptyFolders, []string{vmDir + s2 + ".vmcx", vhdDir + "web-01.vhdx", vhdDir + "web-01-data.vhdx"}),
+			merged: atS2,
+		},
+		{
+			name: "one snapshot for backup, with the VM's ID, chain preserved", vm: sim.DemoWeb01ID,
 			edit: both(set("CopySnapshotConfiguration", wmi.ExportOneSnapshotForBackup), set("SnapshotVirtualSystem", vssdPath(s2))),
 			want: cat(emptyFolders, []string{vmDir + sim.DemoWeb01ID + ".vmcx", vhdDir + "web-01.vhdx", vhdDir + "web-01-data.vhdx",
 				vhdDir + "web-01_" + s1 + ".avhdx", vhdDir + "web-01-data_" + s1 + ".avhdx"}),
+		},
+		{
+			name: "one snapshot for backup, merged", vm: sim.DemoWeb01ID,
+			edit: both(both(set("CopySnapshotConfiguration", wmi.ExportOneSnapshotForBackup), set("SnapshotVirtualSystem", vssdPath(s2))),
+				set("BackupIntent", uint8(1))),
+			want:   cat(emptyFolders, []string{vmDir + sim.DemoWeb01ID + ".vmcx", vhdDir + "web-01.vhdx", vhdDir + "web-01-data.vhdx"}),
+			merged: atS2,
 		},
 		{
 			name: "saved VM with runtime state", vm: sim.DemoDB01ID,
@@ -122,8 +147,27 @@ func TestExportLayouts(t *testing.T) {
 				name := filepath.Base(rel)
 				switch {
 				case strings.HasSuffix(rel, "/"):
+				case strings.Contains(rel, vhdDir) && tc.merged[name] != "":
+					// One dynamic disk reading what the chain reads.
+					if info := checkVHDX(t, filepath.Join(dir, rel)); info.IsDifferencing {
+						t.Errorf("merged %s is a differencing disk", rel)
+					}
+					sameContent(t, filepath.Join(dir, rel), filepath.Join(source, vhdDir, tc.merged[name]))
+					compared++
 				case strings.Contains(rel, vhdDir):
 					sameFile(t, filepath.Join(dir, rel), filepath.Join(source, vhdDir, name))
+					if strings.HasSuffix(rel, ".avhdx") {
+						// The copy still finds its copied parent.
+						d, err := vhdx.Open(filepath.Join(dir, rel), nil)
+						if err != nil {
+							t.Errorf("exported %s does not open: %v", rel, err)
+						} else {
+							if p := d.Info().ParentPath; filepath.Dir(p) != filepath.Join(dir, "Virtual Hard Disks") {
+								t.Errorf("exported %s opens parent %s", rel, p)
+							}
+							d.Close()
+						}
+					}
 					compared++
 				case strings.HasSuffix(rel, ".vmrs"):
 					sameFile(t, filepath.Join(dir, rel), filepath.Join(source, vmDir, name))

@@ -194,9 +194,16 @@ func (h *Host) planResourceChangeLocked(text string) (ch resourceChange, code ui
 	return ch, 0, ""
 }
 
-// relinkDisk points a disk at a new file and looks for its parents next
-// to it.
+// relinkDisk points a disk at a new file and records its parents: those
+// the file's parent locators lead to, or else (the file does not open
+// yet: a caller that points the disk at a copy before copying) the
+// recorded parents' names next to the new file where they exist there.
+// Validation and realization read the chain from the files again.
 func relinkDisk(d *diskConfig, newPath string) {
+	if parents, ok := fileChain(newPath); ok {
+		d.Path, d.ParentPaths = newPath, parents
+		return
+	}
 	dir := filepath.Dir(newPath)
 	for i, parent := range d.ParentPaths {
 		if candidate := filepath.Join(dir, filepath.Base(parent)); isRegularFile(candidate) {

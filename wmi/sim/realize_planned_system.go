@@ -46,6 +46,11 @@ import (
 //     HostResource paths and its adapters' connections, and removes the
 //     planned VM.
 //
+// The realized configurations record each differencing disk's chain as
+// the disks' parent locators give it (disks.go), which is where a caller
+// that copied a chain put the parents. Nothing is moved, so no locator is
+// rewritten.
+//
 // When a target is the very file it is written from — a "Register in
 // place" import that kept the GUID and the data roots (§2.5) — the file is
 // rewritten in place at step 4 and the .vmrs is used where it is. Virtual
@@ -232,6 +237,7 @@ func (h *Host) planRealizationLocked(r *realization) {
 	p := r.p
 	c := p.config.clone()
 	c.Kind, c.Import, c.Export = kindVirtualMachine, nil, nil
+	refreshChains(c)
 	vm := &virtualMachine{config: c, enabledState: wmi.EnabledDisabled}
 	if src := p.config.Import.RuntimeStateSource; src != "" {
 		vm.enabledState = wmi.EnabledOffline
@@ -244,6 +250,7 @@ func (h *Host) planRealizationLocked(r *realization) {
 	for _, s := range p.snapshots {
 		sc := s.clone()
 		sc.Kind, sc.Import, sc.VMID = kindSnapshot, nil, c.ID
+		refreshChains(sc)
 		sc.ConfigurationDataRoot, sc.SnapshotDataRoot, sc.SwapFileDataRoot = c.ConfigurationDataRoot, c.SnapshotDataRoot, c.SwapFileDataRoot
 		vm.snapshots = append(vm.snapshots, sc)
 		r.files = append(r.files, realizeConfigFile(snapshotConfigPath(c, sc.ID), s.Import.DefinitionFile, sc))

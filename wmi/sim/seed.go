@@ -51,16 +51,28 @@ type SeedVM struct {
 	RuntimeStateBytes int64 `json:"runtimeStateBytes,omitempty" yaml:"runtimeStateBytes,omitempty"`
 }
 
-// SeedDisk is a virtual hard disk file in the host's "Virtual Hard Disks"
-// folder, filled with SizeBytes of deterministic pseudo-random content.
+// SeedDisk is a virtual hard disk in the host's "Virtual Hard Disks"
+// folder: a dynamic VHDX file (package vhdx, 1 MiB blocks) of
+// VirtualSizeBytes (default 20 GiB) holding SizeBytes of deterministic
+// pseudo-random data (vhdx.FillDeterministic: 1 MiB runs every 3 MiB
+// from the start of the disk, seeded from the VM GUID and the file name,
+// so each disk differs). The file takes about 4 MiB of headers, log,
+// metadata and BAT (mostly sparse) plus the blocks the data touches.
 type SeedDisk struct {
 	File      string `json:"file" yaml:"file"` // e.g. "web-01.vhdx"
 	SizeBytes int64  `json:"sizeBytes" yaml:"sizeBytes"`
+	// VirtualSizeBytes is the disk's size as the guest sees it: a
+	// multiple of 512 of at most 64 TiB, large enough for SizeBytes (and
+	// the checkpoints' DifferencingBytes) in runs every 3 MiB; 0 means
+	// 20 GiB.
+	VirtualSizeBytes int64 `json:"virtualSizeBytes,omitempty" yaml:"virtualSizeBytes,omitempty"`
 }
 
 // SeedCheckpoint is a checkpoint (snapshot). Taking it turns each of the
-// VM's disks into a differencing child, <disk>_<SnapGUID>.avhdx, of
-// DifferencingBytes bytes (default 256 KiB).
+// VM's disks into a differencing child, <disk>_<SnapGUID>.avhdx
+// (vhdx.CreateDifferencing on the disk's current file), into which the
+// VM then writes DifferencingBytes (default 256 KiB) of its own
+// deterministic data, seeded from the checkpoint GUID and the file name.
 type SeedCheckpoint struct {
 	Name string `json:"name" yaml:"name"`
 	// ID is the snapshot GUID; empty means a random one.
@@ -97,12 +109,22 @@ const (
 const (
 	kib = 1 << 10
 	mib = 1 << 20
+	gib = 1 << 30
+)
+
+// Seed disk limits: the default virtual size, and the largest VHDX.
+const (
+	defaultVirtualSize = 20 * gib
+	maxVirtualSize     = 64 << 40
 )
 
 // DemoSeed is the host a newcomer's demo and most tests run on: "web-01"
 // (Off, generation 2, two disks, two checkpoints), "db-01" (Saved,
 // generation 1, with saved state), "build-agent" (Running) and the switches
-// "External" and "Internal". Its files total about 16 MiB.
+// "External" and "Internal". Its disks are VHDX files of 10 to 40 GiB
+// holding 2 to 4 MiB of data each (256 KiB per checkpoint and disk): its
+// files total about 55 MiB, 18 MiB of it allocated (the rest is sparse),
+// and an export of web-01 with all its checkpoints writes about 7.2 MiB.
 // configs/sim-demo.yaml is the same host as a seed file (a test keeps
 // them equal).
 func DemoSeed() *Seed {
@@ -116,7 +138,7 @@ func DemoSeed() *Seed {
 				Name: "web-01", ID: DemoWeb01ID, State: "off", Generation: 2, Version: "9.0",
 				Disks: []SeedDisk{
 					{File: "web-01.vhdx", SizeBytes: 4 * mib},
-					{File: "web-01-data.vhdx", SizeBytes: 2 * mib},
+					{File: "web-01-data.vhdx", SizeBytes: 2 * mib, VirtualSizeBytes: 10 * gib},
 				},
 				Checkpoints: []SeedCheckpoint{
 					{Name: "Before update", ID: DemoWeb01Checkpoint1},
@@ -126,7 +148,7 @@ func DemoSeed() *Seed {
 			},
 			{
 				Name: "db-01", ID: DemoDB01ID, State: "saved", Generation: 1, Version: "8.0",
-				Disks:             []SeedDisk{{File: "db-01.vhdx", SizeBytes: 4 * mib}},
+				Disks:             []SeedDisk{{File: "db-01.vhdx", SizeBytes: 4 * mib, VirtualSizeBytes: 40 * gib}},
 				NetworkAdapters:   []SeedNetworkAdapter{{Switch: "Internal", ID: demoDB01NIC}},
 				RuntimeStateBytes: 1 * mib,
 			},
@@ -214,18 +236,29 @@ func (s *Seed) normalized() (*Seed, error) {
 			vm.RuntimeStateBytes = 1 * mib
 		}
 		vm.Disks = append([]SeedDisk(nil), vm.Disks...)
-		for _, d := range vm.Disks {
+		for i := range vm.Disks {
+			d := &vm.Disks[i]
 			ext := strings.ToLower(filepath.Ext(d.File))
-			if d.File == "" || d.File != filepath.Base(d.File) || (ext != ".vhdx" && ext != ".vhd") {
-				return nil, fmt.Errorf("seed: %s: disk file %q must be a plain .vhdx or .vhd file name", what, d.File)
+			if d.File == "" || d.File != filepath.Base(d.File) || ext != ".vhdx" {
+				return nil, fmt.Errorf("seed: %s: disk file %q must be a plain .vhdx file name (the simulator writes VHDX files)", what, d.File)
 			}
 			if d.SizeBytes < 0 {
 				return nil, fmt.Errorf("seed: %s: disk %s has a negative size", what, d.File)
+			}
+			if d.VirtualSizeBytes < 0 || d.VirtualSizeBytes%512 != 0 || d.VirtualSizeBytes > maxVirtualSize {
+				return nil, fmt.Errorf("seed: %s: disk %s: virtualSizeBytes %d is not a multiple of 512 between 512 and 64 TiB", what, d.File, d.VirtualSizeBytes)
 			}
 			if prev, dup := files[strings.ToLower(d.File)]; dup {
 				return nil, fmt.Errorf("seed: %s: disk file %s is already used by %s", what, d.File, prev)
 			}
 			files[strings.ToLower(d.File)] = what
+			if d.VirtualSizeBytes == 0 {
+				d.VirtualSizeBytes = defaultVirtualSize
+			}
+			if need := fillSpan(d.SizeBytes); need > d.VirtualSizeBytes {
+				return nil, fmt.Errorf("seed: %s: disk %s: %d bytes of data in runs every 3 MiB need a virtual size of at least %d bytes, not %d",
+					what, d.File, d.SizeBytes, need, d.VirtualSizeBytes)
+			}
 		}
 		vm.Checkpoints = append([]SeedCheckpoint(nil), vm.Checkpoints...)
 		for i := range vm.Checkpoints {
@@ -241,6 +274,12 @@ func (s *Seed) normalized() (*Seed, error) {
 			}
 			if c.DifferencingBytes == 0 {
 				c.DifferencingBytes = 256 * kib
+			}
+			for _, d := range vm.Disks {
+				if need := fillSpan(c.DifferencingBytes); need > d.VirtualSizeBytes {
+					return nil, fmt.Errorf("seed: %s: checkpoint %q: differencingBytes %d in runs every 3 MiB need a virtual size of at least %d bytes; disk %s has %d",
+						what, c.Name, c.DifferencingBytes, need, d.File, d.VirtualSizeBytes)
+				}
 			}
 			if i == 0 && c.Parent != "" {
 				return nil, fmt.Errorf("seed: %s: the first checkpoint %q cannot have a parent", what, c.Name)

@@ -14,7 +14,8 @@ import (
 const ideController0 = "83F8638B-8DCA-4152-9EDA-2CA8B33039B4"
 
 // createFromSeed writes a new host into an empty data folder: the
-// Hyper-V folders, every disk, differencing disk and runtime state file,
+// Hyper-V folders, every disk and differencing disk (VHDX files,
+// disks.go), runtime state file,
 // each VM's and snapshot's .vmcx, and host.json last (its presence is what
 // marks the folder as holding a host).
 func (h *Host) createFromSeed(seed *Seed) error {
@@ -63,7 +64,7 @@ func (h *Host) createSeedVM(sv SeedVM, root string, now time.Time) (*virtualMach
 	scsi := derivedGUID(sv.ID, "SCSI controller 0")
 	for i, d := range sv.Disks {
 		path := filepath.Join(vhdDir, d.File)
-		if err := writeDeterministicFile(path, d.SizeBytes, sv.ID+"/"+d.File); err != nil {
+		if err := createSeedDisk(path, d.VirtualSizeBytes, d.SizeBytes, sv.ID+"/"+d.File); err != nil {
 			return nil, err
 		}
 		disk := diskConfig{ControllerType: "SCSI", ControllerID: scsi, Location: i, Path: path}
@@ -101,7 +102,7 @@ func (h *Host) createSeedVM(sv SeedVM, root string, now time.Time) (*virtualMach
 		for i := range cfg.Disks {
 			d := &cfg.Disks[i]
 			child := differencingDiskPath(d.chain()[len(d.chain())-1], snap.ID, vhdDir)
-			if err := writeDeterministicFile(child, c.DifferencingBytes, snap.ID+"/"+filepath.Base(child)); err != nil {
+			if err := createCheckpointDisk(child, d.Path, c.DifferencingBytes, snap.ID+"/"+filepath.Base(child)); err != nil {
 				return nil, err
 			}
 			d.ParentPaths = append([]string{d.Path}, d.ParentPaths...)

@@ -16,7 +16,7 @@ import (
 // LoadSeed reads a seed file: a Seed in YAML (.yaml, .yml) or JSON
 // (.json), chosen by the extension, with the keys of Seed's tags
 // (switches, vms: name, id, state, generation, version, disks: file,
-// sizeBytes, checkpoints: name, id, parent, differencingBytes,
+// sizeBytes, virtualSizeBytes, checkpoints: name, id, parent, differencingBytes,
 // networkAdapters: switch, id, runtimeStateBytes; exportCaptureLiveState).
 // configs/sim-demo.yaml is DemoSeed as a file. Unknown keys are errors
 // that name the key and its line, and the seed must pass the checks New

@@ -28,7 +28,11 @@ import (
 //     a copy of its bytes, the .vsv a small JSON record ("hvsim.vsv/1")
 //     naming the VM; an import turns the .bin back into a .vmrs.
 //   - Disks keep their names and formats (.vhdx, .avhdx), as the host has
-//     them; a 2008 R2 host had .vhd and .avhd (a simplification).
+//     them; a 2008 R2 host had .vhd and .avhd (a simplification). As in v2
+//     (export_plan.go), CopySnapshotConfiguration 0 copies the chains, 1
+//     and 2 write one merged <base>.vhdx per disk, which the .exp records
+//     at the base disk's host path (no parents), so that an import finds
+//     it by file name.
 //   - config.xml at the top only with Options.V1.ExportConfigXML
 //     (UNCERTAIN, §5.3), with the simulator's own content.
 //
@@ -48,6 +52,12 @@ func (h *Host) v1ExportLayout(p *exportPlan, vm *virtualMachine) error {
 	// record for them, back to their host paths.
 	original := map[string]string{}
 	for _, c := range p.copies {
+		if c.merge {
+			// A merged disk is recorded at its base disk's host path: the
+			// file name an import looks for in Virtual Hard Disks.
+			original[filepath.ToSlash(c.dst)] = c.base
+			continue
+		}
 		original[filepath.ToSlash(c.dst)] = c.src
 	}
 	hostPath := func(f string) string {

@@ -27,8 +27,10 @@ import (
 //     (§2.6), reused: v1's own MessageID is not documented, so for v1 it is
 //     INVENTED.
 //  3. Each resource's source file (SourceResourcePaths[i], else
-//     SourceVhdDataRoot\<file name>) must exist; otherwise ErrorCode 32773
-//     with one Msvm_Error per missing file, MessageID 32900 (INVENTED,
+//     SourceVhdDataRoot\<file name>) must exist, and a differencing disk's
+//     parent must be where its parent locator says and be the disk it was
+//     made from (disks.go); otherwise ErrorCode 32773 with one Msvm_Error
+//     per missing file or parent, MessageID 32900 (INVENTED,
 //     message_ids.go). ErrorSource of these errors is the management
 //     service (the VM does not exist yet; INFERRED).
 //  4. No file it would write may exist (it never overwrites): ErrorCode
@@ -37,7 +39,9 @@ import (
 //     copy, job fault rules firing at their AtPercent:
 //     - with CreateCopy TRUE, each resource to TargetResourcePaths[i]
 //       (else TargetVhdDataRoot\<file name>) — Hyper-V itself copies in
-//       v1, unlike v2's realize;
+//       v1, unlike v2's realize; a copied differencing disk whose copied
+//       parent its relative parent locator does not find (targets in
+//       several folders) is re-pointed with vhdx.SetParentPaths;
 //     - in both modes the saved state <SourceVmDataRoot>\Virtual
 //       Machines\<VM GUID>\<VM GUID>.bin, if the export has one, to the
 //       VM's <GUID>.vmrs (the simulator's host keeps .vmrs files).
@@ -95,10 +99,16 @@ func (h *Host) v1Import(ctx context.Context, j *job, imp *v1Import, out *created
 	if len(errs) > 0 {
 		return fail(wmi.ReturnInvalidParameter, errs, "%s", errs[0].String("Message"))
 	}
+	reported := map[string]bool{}
 	for _, s := range imp.sources {
-		if !isRegularFile(s) {
+		missing := s
+		if isRegularFile(s) {
+			missing = unresolvedParent(s) // a differencing disk's parent (disks.go)
+		}
+		if missing != "" && !reported[missing] {
+			reported[missing] = true
 			errs = append(errs, h.incompatibility(MessageIDVirtualHardDiskNotFound, source,
-				fmt.Sprintf("Could not find the virtual hard disk '%s'.", s), []string{s}))
+				fmt.Sprintf("Could not find the virtual hard disk '%s'.", missing), []string{missing}))
 		}
 	}
 	if len(errs) > 0 {
@@ -167,6 +177,11 @@ func (h *Host) v1Import(ctx context.Context, j *job, imp *v1Import, out *created
 			return fail(wmi.ReturnFailed, nil, "cannot copy '%s' to '%s': %v", c.src, c.dst, err)
 		}
 	}
+	if imp.createCopy {
+		if err := relinkCopies(copiedLinks(vm, imp.targets)); err != nil {
+			return fail(wmi.ReturnFailed, nil, "%v", err)
+		}
+	}
 	for _, f := range files {
 		if err := context.Cause(ctx); err != nil {
 			return err
@@ -198,6 +213,30 @@ func (h *Host) v1Import(ctx context.Context, j *job, imp *v1Import, out *created
 			zap.Bool("createCopy", imp.createCopy), zap.String("configurationDataRoot", vm.config.ConfigurationDataRoot))
 		return nil
 	})
+}
+
+// copiedLinks lists each differencing disk of vm (its own and its
+// snapshots' chains, at their target paths) whose parent was copied too.
+func copiedLinks(vm *virtualMachine, targets []string) []chainLink {
+	copied := map[string]bool{}
+	for _, t := range targets {
+		copied[strings.ToLower(t)] = true
+	}
+	var out []chainLink
+	seen := map[string]bool{}
+	for _, c := range append([]*vmConfig{vm.config}, vm.snapshots...) {
+		for _, d := range c.Disks {
+			chain := d.chain()
+			for k := 0; k+1 < len(chain); k++ {
+				child, parent := chain[k], chain[k+1]
+				if copied[strings.ToLower(child)] && copied[strings.ToLower(parent)] && !seen[strings.ToLower(child)] {
+					seen[strings.ToLower(child)] = true
+					out = append(out, chainLink{child: child, parent: parent})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // v1ResolveSwitchesLocked finds the switch of each VM adapter's

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
@@ -147,8 +148,23 @@ func TestV1ImportCopy(t *testing.T) {
 	if !slices.Equal(cfg.Disks[0].ParentPaths, targets[1:3]) {
 		t.Errorf("differencing parents %q, want %q", cfg.Disks[0].ParentPaths, targets[1:3])
 	}
+	// The copies are renamed: the base disks are byte-identical, the
+	// differencing disks re-pointed at their renamed parents (their
+	// relative parent locator named the old names) and reading what the
+	// sources read.
 	for i, c := range settings.Strings("SourceResourcePaths") {
-		sameFile(t, c, targets[i])
+		if !strings.HasSuffix(c, ".avhdx") {
+			sameFile(t, c, targets[i])
+			continue
+		}
+		sameContent(t, targets[i], c)
+		info, err := vhdx.Stat(targets[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel, _ := info.Parent.Get(vhdx.KeyRelativePath); !strings.HasPrefix(rel, `.\copy-`) {
+			t.Errorf("%s: relative parent path %q", targets[i], rel)
+		}
 	}
 	ports := f.v1.query(t, "ASSOCIATORS OF {"+v1VSSDPath(id)+"} WHERE ResultClass = Msvm_SyntheticEthernetPortSettingData")
 	if p, err := wmi.ParsePath(ports[0].Strings("Connection")[0]); len(ports) != 1 || err != nil || p.Key("SystemName") != sim.DemoInternalSwitchID {

@@ -34,8 +34,11 @@ import (
 //     switch the host does not have (MessageID 33012, "Could not find
 //     Ethernet switch '<name>'.", ErrorSource the port settings);
 //  5. each disk, of the VM or of a snapshot, whose file or one of whose
-//     parents does not exist (MessageIDVirtualHardDiskNotFound,
-//     ErrorSource the disk settings).
+//     recorded parents does not exist, or whose differencing parent cannot
+//     be found through the file's parent locator or is not the disk it was
+//     made from (vhdx.ErrParent; disks.go) — the message names that
+//     parent (MessageIDVirtualHardDiskNotFound, ErrorSource the disk
+//     settings).
 //
 // Otherwise the job's ErrorCode is 32768. The messages other than 33012's
 // are the simulator's wording. Not modelled: saved state that does not fit
@@ -134,12 +137,9 @@ func (h *Host) incompatibilitiesLocked(p *plannedVM) []*wmi.Object {
 	}
 	for _, cfg := range p.configs() {
 		for _, d := range cfg.Disks {
-			for _, f := range d.chain() {
-				if !isRegularFile(f) {
-					add(MessageIDVirtualHardDiskNotFound, h.storageSettingPath(cfg.ID, d),
-						fmt.Sprintf("Could not find the virtual hard disk '%s'.", f), f)
-					break
-				}
+			if f := missingDiskFile(d); f != "" {
+				add(MessageIDVirtualHardDiskNotFound, h.storageSettingPath(cfg.ID, d),
+					fmt.Sprintf("Could not find the virtual hard disk '%s'.", f), f)
 			}
 		}
 	}
