@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
@@ -348,5 +349,40 @@ func TestMissingSwitchFixedThroughTheReport(t *testing.T) {
 	b.getJSON("/v1/vms/"+res["vm"].(map[string]any)["id"].(string), 200, &vm)
 	if len(vm.NetworkAdapters) != 1 || vm.NetworkAdapters[0].Switch == nil || *vm.NetworkAdapters[0].Switch != fix["targetNetworkConnections"].([]any)[0] {
 		t.Fatalf("adapter after import = %+v", vm.NetworkAdapters)
+	}
+}
+
+// Copies spread over several folders: every copied child still opens
+// through its copied parent, and Hyper-V's validation (which checks the
+// chains) accepts the import.
+func TestImportCopyToScatteredFoldersRepointsChains(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	dir := exportVM(t, e, "web-01", "web")
+	r := e.importSettings(dir)
+	targets := make([]string, len(r.Settings.CurrentResourcePaths))
+	for i, p := range r.Settings.CurrentResourcePaths {
+		targets[i] = filepath.Join(e.root, "..", fmt.Sprintf("disk%d", i), filepath.Base(p))
+	}
+	b, _ := json.Marshal(map[string]any{"directory": dir, "settings": map[string]any{"generateNewId": true, "createCopy": true, "targetResourcePaths": targets}})
+	res := importResult(t, finalJob(e, startImport(t, e, string(b)).ID))
+	var vm api.VMDetail
+	e.getJSON("/v1/vms/"+res["vm"].(map[string]any)["id"].(string), 200, &vm)
+	for _, d := range vm.Disks {
+		disk, err := vhdx.Open(d.Path, nil)
+		if err != nil {
+			t.Fatalf("copied disk %s does not open through its chain: %v", d.Path, err)
+		}
+		for p := disk.Parent(); p != nil; p = p.Parent() {
+			mine := false
+			for _, tgt := range targets {
+				if filepath.Clean(tgt) == filepath.Clean(p.Info().Path) {
+					mine = true
+				}
+			}
+			if !mine {
+				t.Errorf("%s reads its parent from %s, not from the copies", d.Path, p.Info().Path)
+			}
+		}
+		disk.Close()
 	}
 }

@@ -411,6 +411,9 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 			}
 		}
 		bytes = done
+		if err := repointChains(p.copies); err != nil {
+			return err
+		}
 	}
 	if ctx.Err() != nil {
 		return errs.Wrap(errs.Cancelled, context.Cause(ctx), "the import was cancelled")
