@@ -15,6 +15,7 @@ import (
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/progress"
+	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -214,6 +215,9 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	if err := checkLayout(p.layout, configID, files); err != nil {
 		return err
 	}
+	if err := checkDisks(p.layout, files); err != nil {
+		return err
+	}
 	m := &Manifest{
 		Format: manifestFormat, ID: p.ID, VM: VMRef{ID: p.Req.VM.ID, Name: p.Req.VM.Name},
 		Host: p.s.Host, APIVersion: string(p.s.Driver.API()), Settings: p.Req.SettingsView,
@@ -286,4 +290,20 @@ func filepathSplit(slashPath string) (dir, name string) {
 		return "", slashPath
 	}
 	return slashPath[:i], slashPath[i+1:]
+}
+
+// checkDisks validates every VHDX of the export (headers, region tables,
+// metadata, BAT: vhdx.Check) before it is published, so a damaged disk is
+// a failed export rather than a surprise at import time. Other disk
+// formats (.vhd of older hosts) are not checked.
+func checkDisks(root string, files []File) error {
+	for _, f := range files {
+		switch strings.ToLower(filepath.Ext(f.Path)) {
+		case ".vhdx", ".avhdx":
+			if err := vhdx.Check(filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
+				return errs.Wrap(errs.HostFailed, err, "the exported disk %s is not a valid VHDX", f.Path)
+			}
+		}
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hvport/hvport/api"
 )
@@ -208,5 +209,40 @@ func TestCrashBeforeManifestLeavesNothingThatLooksComplete(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatal("start-up sweep removed a complete export")
+	}
+}
+
+// A disk Hyper-V wrote damaged is a failed export, never a published one.
+func TestDamagedExportedDiskIsNotPublished(t *testing.T) {
+	e := newEnv(t, envOptions{copyRate: 4 << 20})
+	dir := filepath.Join(e.root, "web")
+	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
+	// Damage a disk in the staging directory once Hyper-V has written it,
+	// before hvport publishes: the header signature of the first .vhdx.
+	deadline := time.Now().Add(20 * time.Second)
+	damaged := false
+	for !damaged && time.Now().Before(deadline) {
+		disks, _ := filepath.Glob(filepath.Join(e.root, ".hvport-staging-*", "Virtual Hard Disks", "web-01.vhdx"))
+		for _, d := range disks {
+			if fi, err := os.Stat(d); err == nil && fi.Size() > 1<<20 {
+				f, err := os.OpenFile(d, os.O_WRONLY, 0)
+				if err == nil {
+					f.WriteAt([]byte("garbage!"), 0)
+					f.Close()
+					damaged = true
+				}
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if !damaged {
+		t.Skip("the export finished before the disk could be damaged")
+	}
+	f := finalJob(e, j.ID)
+	if f.State != "failed" || f.Error == nil || !strings.Contains(f.Error.Detail, "not a valid VHDX") {
+		t.Fatalf("job = %+v", f)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatal("a damaged export was published")
 	}
 }
