@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/vhdx"
 )
 
 func TestV2ExportFieldsDefaults(t *testing.T) {
@@ -79,5 +80,38 @@ func TestExportOneSnapshotForBackupUsesVMID(t *testing.T) {
 	settings := fmt.Sprint(j.Settings)
 	if !strings.Contains(settings, "backupIntent:merge") || !strings.Contains(settings, "differentialBackupBase:"+vm.Snapshots[0].ID) {
 		t.Fatalf("job settings = %s", settings)
+	}
+}
+
+// Exporting one checkpoint merges its disk chain into one VHDX per disk
+// (facts §2.2), whose content is the checkpoint's.
+func TestExportOneSnapshotMergesTheChain(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var vm api.VMDetail
+	e.getJSON("/v1/vms/web-01", 200, &vm)
+	dir := filepath.Join(e.root, "one")
+	exportResult(t, finalJob(e, e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copySnapshotConfiguration": "exportOneSnapshot", "snapshotVirtualSystem": %q}}`,
+		dir, vm.Snapshots[0].ID)).ID))
+	var merged []string
+	for name := range tree(t, filepath.Join(dir, "Virtual Hard Disks")) {
+		switch {
+		case strings.HasSuffix(name, ".avhdx"):
+			t.Errorf("a differencing disk was exported: %s", name)
+		case strings.HasSuffix(name, ".vhdx"):
+			merged = append(merged, name)
+		}
+	}
+	if len(merged) != len(vm.Disks) {
+		t.Fatalf("merged disks %v, want one per disk (%d)", merged, len(vm.Disks))
+	}
+	for _, m := range merged {
+		d, err := vhdx.Open(filepath.Join(dir, "Virtual Hard Disks", m), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Info().IsDifferencing {
+			t.Errorf("%s is still differencing", m)
+		}
+		d.Close()
 	}
 }
