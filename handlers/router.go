@@ -40,6 +40,7 @@ func NewRouter(d Deps) http.Handler {
 	vms := vmsResource{d: d.Driver}
 	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
+	planned := plannedVMsResource{d: d.Driver, imports: d.Imports, log: d.Logger.Named("planned-vms")}
 	js := jobsResource{jobs: d.Jobs}
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 
@@ -69,6 +70,8 @@ func NewRouter(d Deps) http.Handler {
 		r.Get("/import-settings", a.wrap(imps.settings))
 		r.Post("/import-settings", a.wrap(imps.settings))
 		r.Post("/imports", a.wrap(imps.start))
+		r.Get("/planned-vms", a.wrap(planned.list))
+		r.Delete("/planned-vms/{id}", a.wrap(planned.delete))
 
 		r.Get("/jobs", a.wrap(js.list))
 		r.Get("/jobs/{id}", a.wrap(js.get))

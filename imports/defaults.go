@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
@@ -54,6 +55,15 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	idInUse := false
 	if _, err := s.Driver.FindVM(ctx, def.VMID); err == nil {
 		idInUse = true
+	} else if planned, err := s.Driver.PlannedVMs(ctx); err == nil {
+		for _, pv := range planned {
+			if strings.EqualFold(pv.ID, def.VMID) {
+				// Hyper-V would answer "file in use" (32779); say why.
+				return nil, &errs.Error{Kind: errs.Conflict,
+					Msg:   "a planned VM with this VM's id (" + pv.ID + ") exists, left by an import that did not finish; discard it with DELETE /v1/planned-vms/" + pv.ID + " if no import is running",
+					Extra: map[string]any{"plannedVm": pv.ID}}
+			}
+		}
 	}
 	p, err := s.Driver.ImportDefinition(ctx, def, idInUse, progress.Discard)
 	if err != nil {

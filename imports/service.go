@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -29,6 +30,30 @@ type Service struct {
 	// CopyFile copies one disk for createCopy imports; default fcopy.Copy.
 	// Tests wrap it to hold a copy mid-way.
 	CopyFile func(ctx context.Context, src, dst string, progress func(done int64)) error
+
+	mu     sync.Mutex
+	active map[string]bool // guarded by mu; planned VMs an import job is working on
+}
+
+// PlannedInUse reports whether an import job of this process is working on
+// the planned VM (so it must not be discarded under it).
+func (s *Service) PlannedInUse(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active[strings.ToUpper(id)]
+}
+
+func (s *Service) setActive(id string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active == nil {
+		s.active = map[string]bool{}
+	}
+	if on {
+		s.active[strings.ToUpper(id)] = true
+	} else {
+		delete(s.active, strings.ToUpper(id))
+	}
 }
 
 // Source names what to import: a directory, or an export by id.
@@ -307,6 +332,8 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		p.discardLeftover(ctx, prog)
 		return err
 	}
+	p.s.setActive(planned.ID, true)
+	defer p.s.setActive(planned.ID, false)
 	var copied []string
 	defer func() {
 		if err == nil {
