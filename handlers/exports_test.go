@@ -15,6 +15,7 @@ import (
 )
 
 func TestDefaultExportSettingsAreHyperVs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var s api.ExportSettings
 	e.getJSON("/v1/vms/web-01/export-settings", http.StatusOK, &s)
@@ -57,6 +58,7 @@ func keys(m map[string]int64) []string {
 }
 
 func TestFullExportWritesHyperVLayoutWithIdenticalDisks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", http.StatusOK, &vm)
@@ -130,6 +132,7 @@ func sameFile(t *testing.T, a, b string) bool {
 }
 
 func TestConfigOnlyExportInSubdirectory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := filepath.Join(e.root, "shared-exports")
 	j := e.startExport("db-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false, "createVmExportSubdirectory": true, "copySnapshotConfiguration": "exportNoSnapshots"}}`, dir))
@@ -163,6 +166,7 @@ func TestConfigOnlyExportInSubdirectory(t *testing.T) {
 }
 
 func TestExportOneSnapshotNeedsACheckpointOfThisVM(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var web api.VMDetail
 	e.getJSON("/v1/vms/web-01", http.StatusOK, &web)
@@ -188,6 +192,7 @@ func TestExportOneSnapshotNeedsACheckpointOfThisVM(t *testing.T) {
 }
 
 func TestExportBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	abs := filepath.Join(e.root, "out")
 	cases := []struct {
@@ -241,6 +246,7 @@ func TestExportBadInput(t *testing.T) {
 }
 
 func TestExportTargetConflicts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 1 << 20})
 	dir := filepath.Join(e.root, "occupied")
 	os.MkdirAll(dir, 0o755)

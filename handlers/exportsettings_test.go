@@ -12,6 +12,7 @@ import (
 )
 
 func TestV2ExportFieldsDefaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var s api.ExportSettings
 	e.getJSON("/v1/vms/web-01/export-settings", http.StatusOK, &s)
@@ -22,6 +23,7 @@ func TestV2ExportFieldsDefaults(t *testing.T) {
 }
 
 func TestV2ExportFieldValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", 200, &vm)
@@ -47,6 +49,7 @@ func TestV2ExportFieldValidation(t *testing.T) {
 }
 
 func TestExcludedDiskIsNotExported(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", 200, &vm)
@@ -66,6 +69,7 @@ func TestExcludedDiskIsNotExported(t *testing.T) {
 }
 
 func TestExportOneSnapshotForBackupUsesVMID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", 200, &vm)
@@ -86,6 +90,7 @@ func TestExportOneSnapshotForBackupUsesVMID(t *testing.T) {
 // Exporting one checkpoint merges its disk chain into one VHDX per disk
 // (facts §2.2), whose content is the checkpoint's.
 func TestExportOneSnapshotMergesTheChain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var vm api.VMDetail
 	e.getJSON("/v1/vms/web-01", 200, &vm)

@@ -32,6 +32,7 @@ func finalJob(e *env, id string) api.Job {
 }
 
 func TestPublishedExportHasManifestAndIsAResource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := filepath.Join(e.root, "web")
 	j := finalJob(e, e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir)).ID)
@@ -120,6 +121,7 @@ func TestPublishedExportHasManifestAndIsAResource(t *testing.T) {
 }
 
 func TestExistingExportNeedsOverwrite(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := filepath.Join(e.root, "web")
 	body := fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, dir)
@@ -145,6 +147,7 @@ func TestExistingExportNeedsOverwrite(t *testing.T) {
 }
 
 func TestExportOutsideRootsIs422NamingThem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for _, dir := range []string{t.TempDir(), filepath.Join(e.root, "..", "escape"), e.root + "-sibling"} {
 		status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
@@ -164,6 +167,7 @@ func TestExportOutsideRootsIs422NamingThem(t *testing.T) {
 }
 
 func TestExportThatCannotFitIs507BeforeHyperV(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{freeSpace: func(string) (uint64, error) { return 10 << 20, nil }})
 	dir := filepath.Join(e.root, "big")
 	status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
@@ -182,6 +186,7 @@ func TestExportThatCannotFitIs507BeforeHyperV(t *testing.T) {
 }
 
 func TestCrashBeforeManifestLeavesNothingThatLooksComplete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := filepath.Join(e.root, "web")
 	exportResult(t, finalJob(e, e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, dir)).ID))
@@ -214,6 +219,7 @@ func TestCrashBeforeManifestLeavesNothingThatLooksComplete(t *testing.T) {
 
 // A disk Hyper-V wrote damaged is a failed export, never a published one.
 func TestDamagedExportedDiskIsNotPublished(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 4 << 20})
 	dir := filepath.Join(e.root, "web")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))

@@ -17,6 +17,7 @@ import (
 // A fault injected in each phase of a copy-mode import leaves no planned VM
 // and no copied file behind, and the job says what was cleaned up.
 func TestImportFaultInEachPhaseRollsBack(t *testing.T) {
+	t.Parallel()
 	for _, method := range []string{"ImportSystemDefinition", "ModifySystemSettings", "ModifyResourceSettings", "ValidatePlannedSystem", "RealizePlannedSystem"} {
 		t.Run(method, func(t *testing.T) {
 			e := newEnv(t, envOptions{})
@@ -58,6 +59,7 @@ func TestImportFaultInEachPhaseRollsBack(t *testing.T) {
 }
 
 func TestImportCancelledMidCopyCleansUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	inCopy, release := make(chan struct{}), make(chan struct{})
 	var once bool

@@ -105,6 +105,7 @@ func (e *env) plannedVMs() int {
 }
 
 func TestImportSettingsDefaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "web-01", "web")
 	r := e.importSettings(dir)
@@ -144,6 +145,7 @@ func TestImportSettingsDefaults(t *testing.T) {
 }
 
 func TestImportSettingsBadSources(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	status, h, body := e.do("GET", "/v1/import-settings?directory="+url.QueryEscape(filepath.Join(e.root, "nope")), "", "")
 	if status != 404 || problem(t, h, body)["type"] != "urn:hvport:problem:not-found" {
@@ -186,6 +188,7 @@ func importResult(t *testing.T, j api.Job) map[string]any {
 }
 
 func TestImportCopyModeGetsNewIDAndCopiedDisks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "web-01", "web")
 	vmRoot, vhdRoot := filepath.Join(e.root, "..", "vms"), filepath.Join(e.root, "..", "vhds")
@@ -221,6 +224,7 @@ func TestImportCopyModeGetsNewIDAndCopiedDisks(t *testing.T) {
 }
 
 func TestImportRegisterInPlaceAndRestoreKeepID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dbDir := exportVM(t, e, "db-01", "db")
 	webDir := exportVM(t, e, "web-01", "web")
@@ -262,6 +266,7 @@ func exportIDOf(t *testing.T, e *env, dir string) string {
 }
 
 func TestImportRulesAndConflicts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "web-01", "web")
 	cases := []struct {
@@ -308,6 +313,7 @@ func TestImportRulesAndConflicts(t *testing.T) {
 }
 
 func TestImportWarnsWhenTargetsIgnored(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "db-01", "db")
 	destroyVM(t, e, sim.DemoDB01ID)
@@ -319,6 +325,7 @@ func TestImportWarnsWhenTargetsIgnored(t *testing.T) {
 }
 
 func TestMissingSwitchFixedThroughTheReport(t *testing.T) {
+	t.Parallel()
 	// Host A has a "Production" switch; host B (the demo) does not.
 	seed := &sim.Seed{
 		Switches: []sim.SeedSwitch{{Name: "Production"}},
@@ -356,6 +363,7 @@ func TestMissingSwitchFixedThroughTheReport(t *testing.T) {
 // through its copied parent, and Hyper-V's validation (which checks the
 // chains) accepts the import.
 func TestImportCopyToScatteredFoldersRepointsChains(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "web-01", "web")
 	r := e.importSettings(dir)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 8 << 20})
 	dir := filepath.Join(e.root, "slow")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
@@ -41,6 +42,7 @@ func TestProgressRisesMonotonicallyWhileCopying(t *testing.T) {
 }
 
 func TestCancelMidCopyRemovesPartialOutput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 2 << 20})
 	dir := filepath.Join(e.root, "new", "export")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
@@ -86,6 +88,7 @@ func TestCancelMidCopyRemovesPartialOutput(t *testing.T) {
 }
 
 func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 8 << 20})
 	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", VM: "web-01", JobErrorCode: 32768,
 		JobErrorDescription: "There is not enough space on the disk.", AtPercent: 40, Count: 1})
@@ -115,6 +118,7 @@ func TestHyperVJobFailureFailsJobAndCleansUp(t *testing.T) {
 }
 
 func TestHyperVMethodErrorFailsJobWithKind(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.host.AddFault(sim.FaultRule{Method: "ExportSystemDefinition", ReturnValue: 32775, Count: 1})
 	dir := filepath.Join(e.root, "x")
@@ -130,6 +134,7 @@ func TestHyperVMethodErrorFailsJobWithKind(t *testing.T) {
 }
 
 func TestJobListNewestFirstAndUnknownJob(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	a := e.startExport("web-01", fmt.Sprintf(`{"directory": %q, "settings": {"copyVmStorage": false}}`, filepath.Join(e.root, "a")))
 	e.waitJob(a.ID)
@@ -153,6 +158,7 @@ func TestJobListNewestFirstAndUnknownJob(t *testing.T) {
 }
 
 func TestQueuedJobCanBeCancelledBeforeItStarts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{copyRate: 1 << 20, workers: 1})
 	first := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, filepath.Join(e.root, "first")))
 	secondDir := filepath.Join(e.root, "second")

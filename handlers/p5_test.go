@@ -12,6 +12,7 @@ import (
 )
 
 func TestRunningVMCaptureLiveState(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for _, c := range []struct {
 		state   string
@@ -35,6 +36,7 @@ func TestRunningVMCaptureLiveState(t *testing.T) {
 // error, nothing of the export is left, the server stays healthy and the
 // next export succeeds once there is room.
 func TestDiskFullMidCopy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.host.SetDiskQuota(3 << 20)
 	dir := filepath.Join(e.root, "full")
@@ -55,6 +57,7 @@ func TestDiskFullMidCopy(t *testing.T) {
 }
 
 func TestV1RestoreAndRollback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{v1: true, copyRate: 2 << 20})
 	dir := exportVM(t, e, "web-01", "web")
 	destroyVMv2(t, e, sim.DemoWeb01ID)

@@ -14,6 +14,7 @@ import (
 // A planned VM left by someone else's interrupted import is listed and can
 // be discarded; then a keep-id import of that VM works again.
 func TestLeftoverPlannedVMCanBeDiscarded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "db-01", "db")
 	destroyVMv2(t, e, "C0FFEE01-0000-4000-8000-000000000002")

@@ -15,6 +15,7 @@ import (
 // The same REST API on a v1 host (Windows Server 2008 R2 / 2012).
 
 func TestV1ExportSettingsHaveNoV2Fields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{v1: true})
 	var h map[string]string
 	e.getJSON("/v1/health", 200, &h)
@@ -41,6 +42,7 @@ func TestV1ExportSettingsHaveNoV2Fields(t *testing.T) {
 }
 
 func TestV1ExportAndStateRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{v1: true})
 	dir := filepath.Join(e.root, "db")
 	j := finalJob(e, e.startExport("db-01", fmt.Sprintf(`{"directory": %q}`, dir)).ID)
@@ -56,6 +58,7 @@ func TestV1ExportAndStateRules(t *testing.T) {
 }
 
 func TestV1ImportModes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{v1: true})
 	dir := exportVM(t, e, "web-01", "web")
 	r := e.importSettings(dir)
@@ -85,6 +88,7 @@ func TestV1ImportModes(t *testing.T) {
 }
 
 func TestV1CopyWithDefaultTargetsAndMissingSwitchFix(t *testing.T) {
+	t.Parallel()
 	seed := &sim.Seed{
 		Switches: []sim.SeedSwitch{{Name: "Production"}},
 		VMs: []sim.SeedVM{{Name: "app", State: "off", Disks: []sim.SeedDisk{{File: "app.vhdx", SizeBytes: 1 << 20}},

@@ -22,6 +22,7 @@ func findVM(t *testing.T, vms []api.VM, name string) api.VM {
 }
 
 func TestListVMsShowsDemoHost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var l api.List[api.VM]
 	e.getJSON("/v1/vms", http.StatusOK, &l)
@@ -39,6 +40,7 @@ func TestListVMsShowsDemoHost(t *testing.T) {
 }
 
 func TestGetVMByIDOrNameWithCheckpoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var l api.List[api.VM]
 	e.getJSON("/v1/vms", http.StatusOK, &l)
@@ -74,6 +76,7 @@ func TestGetVMByIDOrNameWithCheckpoints(t *testing.T) {
 }
 
 func TestUnknownVMIs404Problem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for _, path := range []string{"/v1/vms/nope", "/v1/vms/nope/export-settings", "/v1/vms/00000000-0000-0000-0000-000000000000"} {
 		status, h, body := e.do("GET", path, "", "")
@@ -87,6 +90,7 @@ func TestUnknownVMIs404Problem(t *testing.T) {
 }
 
 func TestAmbiguousNameIs409WithCandidates(t *testing.T) {
+	t.Parallel()
 	seed := sim.DemoSeed()
 	twin := seed.VMs[0]
 	twin.ID = "6C2A5C0F-9E2B-4D7A-8F7E-6B6E7E0C1D01"
@@ -117,6 +121,7 @@ func TestAmbiguousNameIs409WithCandidates(t *testing.T) {
 func body2s(b []byte) string { return string(b) }
 
 func TestUnknownRouteIsProblem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	resp, err := http.Get(e.srv.URL + "/v1/nothing-here") // not in the spec: plain client
 	if err != nil {
@@ -129,6 +134,7 @@ func TestUnknownRouteIsProblem(t *testing.T) {
 }
 
 func TestHealthAndSpec(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	var h map[string]string
 	e.getJSON("/v1/health", http.StatusOK, &h)
