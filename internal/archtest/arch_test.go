@@ -1,0 +1,63 @@
+// Package archtest keeps the arrows of docs/ARCHITECTURE.md true: it fails
+// when a package imports a room it must not reach.
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/hvport/hvport/"
+
+// forbidden lists, per package, module packages it must not depend on
+// (directly or through others).
+var forbidden = map[string][]string{
+	// The driver speaks only the wmi seam: no transport, no HTTP, no jobs.
+	"hyperv": {"wmi/com", "wmi/sim", "handlers", "jobs", "exports", "imports", "api"},
+	// The registry runs work it does not know.
+	"jobs": {"hyperv", "wmi", "wmi/com", "wmi/sim", "handlers", "exports", "imports", "api"},
+	// The application rooms know no HTTP and no transport.
+	"exports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs"},
+	"imports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs"},
+	// Handlers reach Hyper-V only through the driver and the rooms.
+	"handlers": {"wmi/com", "wmi/sim"},
+	// The seam and the transports know nothing above them.
+	"wmi":     {"hyperv", "handlers", "jobs", "exports", "imports", "wmi/com", "wmi/sim"},
+	"wmi/sim": {"hyperv", "handlers", "jobs", "exports", "imports", "wmi/com"},
+	"wmi/com": {"hyperv", "handlers", "jobs", "exports", "imports", "wmi/sim"},
+	"errs":    {"hyperv", "handlers", "jobs", "exports", "imports", "wmi"},
+}
+
+func deps(t *testing.T, pkg, goos string) map[string]bool {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", mod+pkg)
+	cmd.Env = append(cmd.Environ(), "GOOS="+goos)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	set := map[string]bool{}
+	for _, line := range strings.Fields(string(out)) {
+		if strings.HasPrefix(line, mod) {
+			set[strings.TrimPrefix(line, mod)] = true
+		}
+	}
+	return set
+}
+
+func TestArrowsPointOneWay(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go command")
+	}
+	for _, goos := range []string{"linux", "windows"} {
+		for pkg, bad := range forbidden {
+			d := deps(t, pkg, goos)
+			for _, b := range bad {
+				if d[b] {
+					t.Errorf("GOOS=%s: %s depends on %s, against docs/ARCHITECTURE.md", goos, pkg, b)
+				}
+			}
+		}
+	}
+}
