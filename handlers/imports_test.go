@@ -394,3 +394,36 @@ func TestImportCopyToScatteredFoldersRepointsChains(t *testing.T) {
 		disk.Close()
 	}
 }
+
+// Concurrent reads of the same export's import settings each build a
+// planned VM with the export's id; they are serialized, not refused.
+func TestConcurrentImportSettingsReads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	dir := exportVM(t, e, "db-01", "db")
+	destroyVMv2(t, e, sim.DemoDB01ID) // keep-id reads now create planned VMs with the same GUID
+	errc := make(chan string, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			resp, err := http.Get(e.srv.URL + "/v1/import-settings?directory=" + url.QueryEscape(dir))
+			if err != nil {
+				errc <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				errc <- resp.Status
+				return
+			}
+			errc <- ""
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if msg := <-errc; msg != "" {
+			t.Errorf("concurrent read: %s", msg)
+		}
+	}
+	if e.plannedVMs() != 0 {
+		t.Fatal("planned VMs left behind")
+	}
+}

@@ -52,12 +52,17 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	if s.Driver.API() == hyperv.V1 {
 		return s.inspectV1(ctx, def, switches)
 	}
+	defer s.lockVM(def.VMID)()
 	idInUse := false
 	if _, err := s.Driver.FindVM(ctx, def.VMID); err == nil {
 		idInUse = true
 	} else if planned, err := s.Driver.PlannedVMs(ctx); err == nil {
 		for _, pv := range planned {
 			if strings.EqualFold(pv.ID, def.VMID) {
+				if s.PlannedInUse(pv.ID) {
+					return nil, &errs.Error{Kind: errs.Conflict, Msg: "an import of VM " + pv.ID + " is in progress; wait for its job to finish",
+						Extra: map[string]any{"plannedVm": pv.ID}}
+				}
 				// Hyper-V would answer "file in use" (32779); say why.
 				return nil, &errs.Error{Kind: errs.Conflict,
 					Msg:   "a planned VM with this VM's id (" + pv.ID + ") exists, left by an import that did not finish; discard it with DELETE /v1/planned-vms/" + pv.ID + " if no import is running",

@@ -28,7 +28,9 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		prog.Warn(w)
 	}
 	prog.Phase("planning")
+	unlock := p.s.lockVM(p.in.def.VMID) // not while a request reads the same export
 	planned, err := p.s.Driver.ImportDefinition(ctx, p.in.def, p.Settings.GenerateNewID, progress.Scale(prog, 0, 5))
+	unlock()
 	if err != nil {
 		p.discardLeftover(ctx, prog)
 		return err

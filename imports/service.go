@@ -30,8 +30,26 @@ type Service struct {
 	// Tests wrap it to hold a copy mid-way.
 	CopyFile func(ctx context.Context, src, dst string, progress func(done int64)) error
 
-	mu     sync.Mutex
-	active map[string]bool // guarded by mu; planned VMs an import job is working on
+	mu       sync.Mutex
+	active   map[string]bool        // guarded by mu; planned VMs an import job is working on
+	readings map[string]*sync.Mutex // guarded by mu; one inspection per VM id at a time
+}
+
+// lockVM serializes work that creates a planned VM with a given VM id in
+// this process: two at once would collide in Hyper-V ("file in use").
+func (s *Service) lockVM(id string) func() {
+	s.mu.Lock()
+	if s.readings == nil {
+		s.readings = map[string]*sync.Mutex{}
+	}
+	m := s.readings[strings.ToUpper(id)]
+	if m == nil {
+		m = &sync.Mutex{}
+		s.readings[strings.ToUpper(id)] = m
+	}
+	s.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // PlannedInUse reports whether an import job of this process is working on
