@@ -74,7 +74,7 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, err
 	}
 	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Final, Settings: view}
-	snap, err := e.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
+	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		plan.Release()
 		return nil, err
@@ -120,7 +120,7 @@ func (e exportsResource) verify(w http.ResponseWriter, r *http.Request) (any, er
 		return nil, err
 	}
 	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Directory: x.Dir, Settings: x.Manifest.Settings}
-	snap, err := e.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return work(ctx, rep) })
+	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return work(ctx, rep) })
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	vm := plan.VM()
 	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Directory(), Settings: plan.Settings}
-	snap, err := i.jobs.Submit(spec, func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
+	snap, err := i.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		return nil, err
 	}

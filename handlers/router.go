@@ -42,6 +42,7 @@ func NewRouter(d Deps) http.Handler {
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
 	planned := plannedVMsResource{d: d.Driver, imports: d.Imports, log: d.Logger.Named("planned-vms")}
 	js := jobsResource{jobs: d.Jobs}
+	idem := &idempotency{jobs: d.Jobs}
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 
 	r := chi.NewRouter()
@@ -60,16 +61,16 @@ func NewRouter(d Deps) http.Handler {
 		r.Get("/vms", a.wrap(vms.list))
 		r.Get("/vms/{vm}", a.wrap(vms.get))
 		r.Get("/vms/{vm}/export-settings", a.wrap(exports.defaults))
-		r.Post("/vms/{vm}/exports", a.wrap(exports.start))
+		r.Post("/vms/{vm}/exports", a.wrap(idem.wrap(exports.start)))
 
 		r.Get("/exports", a.wrap(exports.list))
 		r.Get("/exports/{id}", a.wrap(exports.get))
 		r.Delete("/exports/{id}", a.wrap(exports.delete))
-		r.Post("/exports/{id}/verify", a.wrap(exports.verify))
+		r.Post("/exports/{id}/verify", a.wrap(idem.wrap(exports.verify)))
 
 		r.Get("/import-settings", a.wrap(imps.settings))
 		r.Post("/import-settings", a.wrap(imps.settings))
-		r.Post("/imports", a.wrap(imps.start))
+		r.Post("/imports", a.wrap(idem.wrap(imps.start)))
 		r.Get("/planned-vms", a.wrap(planned.list))
 		r.Delete("/planned-vms/{id}", a.wrap(planned.delete))
 

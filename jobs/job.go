@@ -67,6 +67,11 @@ type Spec struct {
 	VM        VMRef
 	Directory string
 	Settings  any // the effective settings, recorded as the job's "settings"
+	// IdempotencyKey, when set, makes a retry of the same request find this
+	// job (ByKey) instead of starting another; Fingerprint identifies the
+	// request the key was first used with.
+	IdempotencyKey string
+	Fingerprint    string
 }
 
 // Work is what a job runs. It returns nil on success. It must watch ctx:

@@ -39,12 +39,13 @@ type Registry struct {
 	stopBase context.CancelCauseFunc
 
 	mu       sync.Mutex
-	jobs     map[string]*job // guarded by mu
-	order    []*job          // guarded by mu; oldest first
-	queue    []*job          // guarded by mu; FIFO of queued jobs
-	closed   bool            // guarded by mu
-	wake     chan struct{}   // signals workers that the queue changed
-	quit     chan struct{}   // closed by Shutdown
+	jobs     map[string]*job  // guarded by mu
+	order    []*job           // guarded by mu; oldest first
+	queue    []*job           // guarded by mu; FIFO of queued jobs
+	closed   bool             // guarded by mu
+	keys     map[string]keyed // guarded by mu; idempotency key → job
+	wake     chan struct{}    // signals workers that the queue changed
+	quit     chan struct{}    // closed by Shutdown
 	workerWG sync.WaitGroup
 }
 
@@ -65,7 +66,7 @@ func New(opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, keys: map[string]keyed{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	r.base, r.stopBase = context.WithCancelCause(context.Background())
 	for i := 0; i < opts.Workers; i++ {
 		r.workerWG.Add(1)
@@ -95,6 +96,9 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	// caller always gets it as queued.
 	queued := j.snapshot()
 	r.jobs[j.snap.ID] = j
+	if spec.IdempotencyKey != "" {
+		r.keys[spec.IdempotencyKey] = keyed{id: j.snap.ID, fingerprint: spec.Fingerprint}
+	}
 	r.order = append(r.order, j)
 	r.queue = append(r.queue, j)
 	r.pruneLocked()
@@ -102,6 +106,22 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	r.signal()
 	r.log.Info("job queued", zap.String("job_id", queued.ID), zap.String("kind", string(spec.Kind)), zap.String("vm", spec.VM.Name))
 	return queued, nil
+}
+
+// keyed is what an idempotency key refers to.
+type keyed struct{ id, fingerprint string }
+
+// ByKey finds the job a request with this idempotency key started, and the
+// fingerprint of that request. Keys live as long as their job is retained.
+func (r *Registry) ByKey(key string) (Snapshot, string, bool) {
+	r.mu.Lock()
+	k, ok := r.keys[key]
+	j := r.jobs[k.id]
+	r.mu.Unlock()
+	if !ok || j == nil {
+		return Snapshot{}, "", false
+	}
+	return j.snapshot(), k.fingerprint, true
 }
 
 // Get returns one job.
@@ -304,6 +324,11 @@ func (r *Registry) pruneLocked() {
 		j.mu.Unlock()
 		if excess > 0 && terminal {
 			delete(r.jobs, id)
+			for k, v := range r.keys {
+				if v.id == id {
+					delete(r.keys, k)
+				}
+			}
 			excess--
 			continue
 		}

@@ -269,3 +269,22 @@ func TestIllegalTransitionsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestIdempotencyKeysLiveWithTheirJob(t *testing.T) {
+	r := newRegistry(t, Options{Retain: 1})
+	a, _ := r.Submit(Spec{IdempotencyKey: "k1", Fingerprint: "f1"}, func(ctx context.Context, rep Reporter) error { return nil })
+	wait(t, r, a.ID)
+	if s, fp, ok := r.ByKey("k1"); !ok || s.ID != a.ID || fp != "f1" {
+		t.Fatalf("ByKey = %+v %q %v", s, fp, ok)
+	}
+	if _, _, ok := r.ByKey("other"); ok {
+		t.Fatal("unknown key found")
+	}
+	b, _ := r.Submit(Spec{}, func(ctx context.Context, rep Reporter) error { return nil })
+	wait(t, r, b.ID)
+	c, _ := r.Submit(Spec{}, func(ctx context.Context, rep Reporter) error { return nil })
+	wait(t, r, c.ID)
+	if _, _, ok := r.ByKey("k1"); ok {
+		t.Fatal("a key outlived its pruned job")
+	}
+}
