@@ -5,8 +5,10 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
+	"sort"
 	"time"
 )
 
@@ -179,23 +181,48 @@ type FieldError struct {
 	Allowed []string `json:"allowed,omitempty"`
 }
 
-// MarshalJSON flattens Extensions into the object.
+// MarshalJSON writes the standard members first, in their usual order,
+// then the extensions (sorted), all in one object.
 func (p Problem) MarshalJSON() ([]byte, error) {
 	type plain Problem
-	b, err := json.Marshal(plain(p))
+	b, err := marshalNoEscape(plain(p))
 	if err != nil || len(p.Extensions) == 0 {
 		return b, err
 	}
-	m := map[string]any{}
-	for k, v := range p.Extensions {
-		m[k] = v
+	keys := make([]string, 0, len(p.Extensions))
+	for k := range p.Extensions {
+		switch k {
+		case "type", "title", "status", "detail", "instance", "errors":
+			continue // standard members win
+		}
+		keys = append(keys, k)
 	}
-	var std map[string]any
-	if err := json.Unmarshal(b, &std); err != nil {
+	sort.Strings(keys)
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1]) // without the closing brace
+	for _, k := range keys {
+		kb, _ := marshalNoEscape(k)
+		vb, err := marshalNoEscape(p.Extensions[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteByte(',')
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping: problem details
+// are read by people ("<VM GUID>", "&").
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	for k, v := range std { // standard members win over extensions
-		m[k] = v
-	}
-	return json.Marshal(m)
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }

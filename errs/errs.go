@@ -33,6 +33,7 @@ const (
 	HostFailed                      // Hyper-V reported a failure (method return code or job error)
 	Cancelled                       // the operation was cancelled by a user
 	NotSupported                    // the host's Hyper-V API version lacks the feature
+	MethodNotAllowed                // the route exists, the HTTP method does not
 )
 
 var kindNames = [...]string{
@@ -41,6 +42,7 @@ var kindNames = [...]string{
 	UnsupportedMedia: "unsupported-media-type", TooManyRequests: "too-many-requests",
 	Unavailable: "unavailable", InsufficientStorage: "insufficient-storage",
 	HostFailed: "hyperv-failed", Cancelled: "cancelled", NotSupported: "not-supported",
+	MethodNotAllowed: "method-not-allowed",
 }
 
 // String is the kind's stable slug (used in problem type URIs).

@@ -30,6 +30,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.HostFailed:          http.StatusBadGateway,
 	errs.Cancelled:           http.StatusConflict,
 	errs.NotSupported:        http.StatusUnprocessableEntity,
+	errs.MethodNotAllowed:    http.StatusMethodNotAllowed,
 }
 
 var kindTitle = map[errs.Kind]string{
@@ -48,6 +49,7 @@ var kindTitle = map[errs.Kind]string{
 	errs.HostFailed:          "Hyper-V reported a failure",
 	errs.Cancelled:           "Cancelled",
 	errs.NotSupported:        "Not supported by this host",
+	errs.MethodNotAllowed:    "Method not allowed",
 }
 
 // StatusOf returns the HTTP status for a Kind.

@@ -13,7 +13,7 @@ import (
 func TestEveryKindMapsToOneProblem(t *testing.T) {
 	slug := regexp.MustCompile(`^[a-z-]+$`)
 	seen := map[string]errs.Kind{}
-	for k := errs.Internal; k <= errs.NotSupported; k++ {
+	for k := errs.Internal; k <= errs.MethodNotAllowed; k++ {
 		if _, ok := kindStatus[k]; !ok {
 			t.Errorf("%s has no status", k)
 		}

@@ -74,13 +74,16 @@ func (a adapter) problem(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		a.log.Debug("request refused", fields...)
 	}
-	b, merr := json.Marshal(p)
-	if merr != nil {
-		b = []byte(`{"type":"` + ProblemTypeBase + `internal","title":"Internal error","status":500}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // details are read by people: "<VM GUID>", "&"
+	if err := enc.Encode(p); err != nil {
+		buf.Reset()
+		buf.WriteString(`{"type":"` + ProblemTypeBase + `internal","title":"Internal error","status":500}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -7,6 +7,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -50,8 +51,16 @@ func NewRouter(d Deps) http.Handler {
 	r.NotFound(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, errs.E(errs.NotFound, "no route for %s %s", r.Method, r.URL.Path)
 	}))
-	r.MethodNotAllowed(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-		return nil, &errs.Error{Kind: errs.BadRequest, Msg: "method " + r.Method + " is not allowed on " + r.URL.Path}
+	r.MethodNotAllowed(a.wrap(func(w http.ResponseWriter, req *http.Request) (any, error) {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return nil, &errs.Error{Kind: errs.MethodNotAllowed, Msg: "method " + req.Method + " is not allowed on " + req.URL.Path + "; allowed: " + strings.Join(allowed, ", "),
+			Extra: map[string]any{"allowed": allowed}}
 	}))
 
 	r.Route("/v1", func(r chi.Router) {

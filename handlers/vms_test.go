@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,35 @@ func TestHealthAndSpec(t *testing.T) {
 	status, hdr, body := e.do("GET", "/v1/openapi.yaml", "", "")
 	if status != 200 || !strings.HasPrefix(string(body), "openapi: 3.1") || hdr.Get("Content-Type") != "application/yaml" {
 		t.Fatalf("spec: %d %s", status, hdr.Get("Content-Type"))
+	}
+}
+
+func TestWrongMethodIs405Problem(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	req, _ := http.NewRequest("DELETE", e.srv.URL+"/v1/vms", nil)
+	resp, err := http.DefaultClient.Do(req) // not in the spec: plain client
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b := make([]byte, 4096)
+	n, _ := resp.Body.Read(b)
+	if resp.StatusCode != 405 || !strings.Contains(string(b[:n]), "urn:hvport:problem:method-not-allowed") {
+		t.Fatalf("%d %s", resp.StatusCode, b[:n])
+	}
+	if !strings.Contains(resp.Header.Get("Allow"), "GET") {
+		t.Errorf("Allow = %q", resp.Header.Get("Allow"))
+	}
+}
+
+func TestProblemTextIsNotHTMLEscaped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	empty := filepath.Join(e.root, "empty")
+	os.MkdirAll(empty, 0o755)
+	_, _, body := e.do("GET", "/v1/import-settings?directory="+empty, "", "")
+	if !strings.Contains(string(body), "<VM GUID>") || !strings.HasPrefix(string(body), `{"type":`) {
+		t.Fatalf("problem = %s", body)
 	}
 }
