@@ -88,7 +88,7 @@ func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err := s.Store.claim(final, id); err != nil {
 		return nil, err
 	}
-	p := &Plan{s: s, ID: id, Req: req, Final: final, staging: filepath.Join(filepath.Dir(final), stagingPrefix+id)}
+	p := &Plan{s: s, ID: id, Req: req, Final: final, staging: filepath.Join(filepath.Dir(final), hiddenName(stagingPrefix, id, final))}
 	s.Store.useStaging(p.staging)
 	p.layout = p.staging
 	if req.Settings.CreateVmExportSubdirectory {
@@ -245,7 +245,7 @@ func (p *Plan) publish() error {
 				return errs.Wrap(errs.Internal, err, "publish the export")
 			}
 		} else {
-			retired = filepath.Join(filepath.Dir(p.Final), retiredPrefix+p.ID)
+			retired = filepath.Join(filepath.Dir(p.Final), hiddenName(retiredPrefix, p.ID, p.Final))
 			if err := os.Rename(p.Final, retired); err != nil {
 				return errs.Wrap(errs.Internal, err, "move the old export aside")
 			}

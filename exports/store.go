@@ -254,11 +254,7 @@ func (s *Store) sweep(dir string, depth int) {
 			if s.ownStaging(p) {
 				continue
 			}
-			if err := os.RemoveAll(p); err != nil {
-				s.log.Warn("cannot remove a stale staging directory", zap.String("dir", p), zap.Error(err))
-			} else {
-				s.log.Info("removed a stale staging directory", zap.String("dir", p))
-			}
+			s.recover(p)
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(p, ManifestName)); err == nil {
@@ -266,4 +262,67 @@ func (s *Store) sweep(dir string, depth int) {
 		}
 		s.sweep(p, depth+1)
 	}
+}
+
+// hiddenName is the name of a staging or retired directory next to final:
+// prefix, export id, ".", final's name — so that after a crash the sweep
+// knows where its content belongs.
+func hiddenName(prefix, id, final string) string {
+	return prefix + id + "." + filepath.Base(final)
+}
+
+// recover handles one staging or retired directory a crash left:
+//
+//   - a retired export whose destination is empty again (the crash came
+//     between moving it aside and publishing its replacement) goes back;
+//   - a staging directory holding a complete export (its manifest was
+//     written: only the final rename was missing) is published, when its
+//     destination is free;
+//   - anything else is incomplete and removed.
+//
+// Nothing that was complete is lost.
+func (s *Store) recover(p string) {
+	log := s.log.With(zap.String("dir", p))
+	name := filepath.Base(p)
+	final := ""
+	if i := strings.Index(name[len(stagingPrefix):], "."); i >= 0 && len(name) > len(stagingPrefix) {
+		// Both prefixes have the same length; the id is a UUID (no dot).
+		final = filepath.Join(filepath.Dir(p), name[len(stagingPrefix)+i+1:])
+	}
+	free := final != "" && !exists(final)
+	switch {
+	case strings.HasPrefix(name, retiredPrefix) && free && validExport(p):
+		if err := os.Rename(p, final); err == nil {
+			log.Warn("restored an export that a crash left moved aside", zap.String("export", final))
+			return
+		}
+	case strings.HasPrefix(name, stagingPrefix) && free:
+		for _, layout := range []string{filepath.Join(p, filepath.Base(final)), p} {
+			if !validExport(layout) {
+				continue
+			}
+			if err := os.Rename(layout, final); err == nil {
+				log.Warn("published an export that a crash left complete in staging", zap.String("export", final))
+				if layout != p {
+					os.RemoveAll(p)
+				}
+				return
+			}
+		}
+	}
+	if err := os.RemoveAll(p); err != nil {
+		log.Warn("cannot remove a stale staging directory", zap.Error(err))
+	} else {
+		log.Info("removed a stale staging directory")
+	}
+}
+
+func validExport(dir string) bool {
+	_, err := readManifest(dir)
+	return err == nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

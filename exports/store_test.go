@@ -81,3 +81,47 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestSweepRecoversWhatACrashLeftComplete(t *testing.T) {
+	root := t.TempDir()
+	s, err := NewStore(StoreOptions{Roots: []string{root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := func(dir, id string) {
+		os.MkdirAll(filepath.Join(dir, "Virtual Machines"), 0o755)
+		os.WriteFile(filepath.Join(dir, "Virtual Machines", "x.vmcx"), []byte("{}"), 0o644)
+		if err := writeManifest(dir, &Manifest{Format: manifestFormat, ID: id, VM: VMRef{ID: "vm"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1. Crash between moving the old export aside and publishing the new
+	//    one: the old one goes back.
+	complete(filepath.Join(root, hiddenName(retiredPrefix, "11111111-1111-1111-1111-111111111111", "old")), "old-id")
+	// 2. Crash after the manifest, before the rename: published.
+	complete(filepath.Join(root, hiddenName(stagingPrefix, "22222222-2222-2222-2222-222222222222", "new")), "new-id")
+	// 2b. The same in subdirectory mode (layout in staging/<VM name>).
+	complete(filepath.Join(root, hiddenName(stagingPrefix, "33333333-3333-3333-3333-333333333333", "vm1"), "vm1"), "sub-id")
+	// 3. Crash mid-copy: no manifest, removed.
+	os.MkdirAll(filepath.Join(root, hiddenName(stagingPrefix, "44444444-4444-4444-4444-444444444444", "partial"), "Virtual Hard Disks"), 0o755)
+	// 4. A complete staging whose destination got taken meanwhile: removed,
+	//    the destination untouched.
+	os.MkdirAll(filepath.Join(root, "taken"), 0o755)
+	os.WriteFile(filepath.Join(root, "taken", "mine.txt"), []byte("x"), 0o644)
+	complete(filepath.Join(root, hiddenName(stagingPrefix, "55555555-5555-5555-5555-555555555555", "taken")), "late-id")
+
+	s.SweepStaging()
+	ids := map[string]string{}
+	for _, e := range s.List() {
+		ids[e.Manifest.ID] = filepath.Base(e.Dir)
+	}
+	if ids["old-id"] != "old" || ids["new-id"] != "new" || ids["sub-id"] != "vm1" || len(ids) != 3 {
+		t.Fatalf("after the sweep: %v", ids)
+	}
+	if left, _ := filepath.Glob(filepath.Join(root, ".hvport-*")); len(left) != 0 {
+		t.Fatalf("left: %v", left)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "taken", "mine.txt")); string(b) != "x" {
+		t.Fatal("a taken destination was touched")
+	}
+}
