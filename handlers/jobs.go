@@ -1,7 +1,11 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -35,6 +39,61 @@ func (j jobsResource) cancel(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	return toJob(s), nil
+}
+
+// eventsPoll is how often a job's event stream looks for changes, and
+// eventsHeartbeat how often it proves it is alive when nothing changes.
+var (
+	eventsPoll      = 100 * time.Millisecond
+	eventsHeartbeat = 15 * time.Second
+)
+
+// events streams a job as server-sent events: one "job" event with the
+// whole job each time it changes, the last one in a finished state, then
+// the stream ends. A comment line every eventsHeartbeat keeps proxies from
+// closing an idle stream.
+func (j jobsResource) events(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := chi.URLParam(r, "id")
+	s, err := j.jobs.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's WriteTimeout
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	var last []byte
+	tick := time.NewTicker(eventsPoll)
+	defer tick.Stop()
+	beat := time.NewTimer(eventsHeartbeat)
+	defer beat.Stop()
+	for {
+		b, err := json.Marshal(toJob(s))
+		if err != nil {
+			return streamed{}, nil
+		}
+		if !bytes.Equal(b, last) {
+			fmt.Fprintf(w, "event: job\ndata: %s\n\n", b)
+			rc.Flush()
+			last = b
+		}
+		if jobs.State(s.State).Terminal() {
+			return streamed{}, nil
+		}
+		select {
+		case <-r.Context().Done():
+			return streamed{}, nil
+		case <-beat.C:
+			fmt.Fprint(w, ": still running\n\n")
+			rc.Flush()
+			beat.Reset(eventsHeartbeat)
+		case <-tick.C:
+		}
+		if s, err = j.jobs.Get(id); err != nil {
+			return streamed{}, nil // pruned meanwhile
+		}
+	}
 }
 
 // jobLocation is the URL of a job resource.

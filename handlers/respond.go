@@ -31,6 +31,10 @@ type accepted struct {
 	body     any
 }
 
+// streamed says the handler wrote the response itself (server-sent
+// events); the adapter writes nothing more.
+type streamed struct{}
+
 // raw is a non-JSON response (the OpenAPI document).
 type raw struct {
 	contentType string
@@ -49,6 +53,8 @@ func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
 			return
 		}
 		switch x := v.(type) {
+		case streamed:
+			return
 		case accepted:
 			w.Header().Set("Location", x.location)
 			writeJSON(w, http.StatusAccepted, x.body)

@@ -86,6 +86,7 @@ func NewRouter(d Deps) http.Handler {
 		r.Get("/jobs", a.wrap(js.list))
 		r.Get("/jobs/{id}", a.wrap(js.get))
 		r.Post("/jobs/{id}/cancel", a.wrap(js.cancel))
+		r.Get("/jobs/{id}/events", a.wrap(js.events))
 	})
 	return r
 }

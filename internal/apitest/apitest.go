@@ -29,6 +29,8 @@ var (
 // validating the document itself.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
+		// Server-sent events are text; their schema is a string.
+		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(api.OpenAPI)
 		if err != nil {
