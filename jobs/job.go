@@ -128,6 +128,11 @@ type job struct {
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed on reaching a terminal state
 	now    func() time.Time
+
+	key         string       // idempotency key, and the request's fingerprint
+	fingerprint string       //
+	rev         uint64       // bumped on every stored change
+	persist     func(record) // the registry's store, or nil
 }
 
 // moveLocked applies a transition; illegal moves are refused (and are bugs).
@@ -187,14 +192,14 @@ func (r reporter) Progress(p int) {
 
 func (r reporter) WMIJob(path string) {
 	r.j.mu.Lock()
-	defer r.j.mu.Unlock()
 	r.j.snap.WMIJob = path
+	r.j.unlockAndSave()
 }
 
 func (r reporter) Warn(msg string) {
 	r.j.mu.Lock()
-	defer r.j.mu.Unlock()
 	r.j.snap.Warnings = append(r.j.snap.Warnings, msg)
+	r.j.unlockAndSave()
 }
 
 func (r reporter) Bytes(done, total int64) {
@@ -207,8 +212,21 @@ func (r reporter) Bytes(done, total int64) {
 
 func (r reporter) Result(v any) {
 	r.j.mu.Lock()
-	defer r.j.mu.Unlock()
 	r.j.snap.Result = v
+	r.j.unlockAndSave()
+}
+
+// unlockAndSave records the change made under j.mu in the store (outside
+// the lock: the write does I/O) and unlocks.
+func (j *job) unlockAndSave() {
+	if j.persist == nil {
+		j.mu.Unlock()
+		return
+	}
+	j.rev++
+	rec := j.recordLocked()
+	j.mu.Unlock()
+	j.persist(rec)
 }
 
 // cancelledError is the error recorded on a cancelled job.

@@ -11,6 +11,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type Registry struct {
 	queue    []*job           // guarded by mu; FIFO of queued jobs
 	closed   bool             // guarded by mu
 	keys     map[string]keyed // guarded by mu; idempotency key → job
+	store    *store           // nil: in memory only
 	wake     chan struct{}    // signals workers that the queue changed
 	quit     chan struct{}    // closed by Shutdown
 	workerWG sync.WaitGroup
@@ -75,9 +77,54 @@ func New(opts Options) *Registry {
 	return r
 }
 
+// Open is New with a durable store in dir: finished jobs (and their
+// idempotency keys) survive a restart, and a job that had not finished is
+// recorded as failed — interrupted — with the path of its Hyper-V job,
+// which may still be running (reattaching is not done yet).
+func Open(opts Options, dir string) (*Registry, error) {
+	r := New(opts)
+	st, err := openStore(dir, r.log)
+	if err != nil {
+		r.Shutdown(context.Background())
+		return nil, err
+	}
+	now := r.opts.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.store = st
+	for _, rec := range st.load() {
+		j := &job{snap: snapshotFrom(rec), done: make(chan struct{}), now: r.opts.Now,
+			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save}
+		close(j.done)
+		if !rec.State.Terminal() {
+			j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
+			msg := fmt.Sprintf("the server stopped while this job was %s (phase %s); it was not resumed", rec.State, rec.Phase)
+			extra := map[string]any{}
+			if rec.WMIJob != "" {
+				msg += "; its Hyper-V job may still be running: " + rec.WMIJob
+				extra["wmiJob"] = rec.WMIJob
+			}
+			j.snap.Err = &errs.Error{Kind: errs.Unavailable, Msg: msg, Extra: extra}
+			j.rev++
+			st.save(j.recordLocked())
+			r.log.Warn("job interrupted by a restart", zap.String("job_id", rec.ID), zap.String("state", string(rec.State)))
+		}
+		r.jobs[j.snap.ID] = j
+		r.order = append(r.order, j)
+		if rec.IdempotencyKey != "" {
+			r.keys[rec.IdempotencyKey] = keyed{id: rec.ID, fingerprint: rec.Fingerprint}
+		}
+	}
+	r.pruneLocked()
+	return r, nil
+}
+
 // Submit queues work and returns the new job's snapshot.
 func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
-	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now}
+	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now, key: spec.IdempotencyKey, fingerprint: spec.Fingerprint}
+	if r.store != nil {
+		j.persist = r.store.save
+	}
 	j.ctx, j.cancel = context.WithCancelCause(r.base)
 	j.snap = Snapshot{
 		ID: uuid.NewString(), Kind: spec.Kind, State: Queued, Phase: "queued",
@@ -92,9 +139,11 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 		r.mu.Unlock()
 		return Snapshot{}, errs.E(errs.TooManyRequests, "%d jobs are already queued; try again later", len(r.queue))
 	}
-	// The snapshot is taken before a worker can see the job, so the
-	// caller always gets it as queued.
+	// The snapshot is taken (and stored) before a worker can see the job,
+	// so the caller always gets it as queued.
 	queued := j.snapshot()
+	j.mu.Lock()
+	j.unlockAndSave()
 	r.jobs[j.snap.ID] = j
 	if spec.IdempotencyKey != "" {
 		r.keys[spec.IdempotencyKey] = keyed{id: j.snap.ID, fingerprint: spec.Fingerprint}
@@ -181,7 +230,7 @@ func (r *Registry) Cancel(id string) (Snapshot, error) {
 		return Snapshot{}, &errs.Error{Kind: errs.Conflict, Msg: "job " + id + " already finished (" + string(st) + "); only queued or running jobs can be cancelled",
 			Extra: map[string]any{"state": string(st)}}
 	}
-	j.mu.Unlock()
+	j.unlockAndSave()
 	j.cancel(errs.ErrCancelled)
 	r.log.Info("job cancel requested", zap.String("job_id", id))
 	return j.snapshot(), nil
@@ -278,7 +327,7 @@ func (r *Registry) run(j *job) {
 	}
 	j.snap.Phase = "starting"
 	id := j.snap.ID
-	j.mu.Unlock()
+	j.unlockAndSave()
 	log := r.log.With(zap.String("job_id", id))
 	log.Info("job started")
 
@@ -291,7 +340,7 @@ func (r *Registry) run(j *job) {
 		return
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	defer j.unlockAndSave()
 	switch {
 	case err == nil:
 		j.moveLocked(Completed)
@@ -324,6 +373,9 @@ func (r *Registry) pruneLocked() {
 		j.mu.Unlock()
 		if excess > 0 && terminal {
 			delete(r.jobs, id)
+			if r.store != nil {
+				r.store.remove(id)
+			}
 			for k, v := range r.keys {
 				if v.id == id {
 					delete(r.keys, k)

@@ -100,6 +100,16 @@ func TestKilledMidExportLeavesNothingComplete(t *testing.T) {
 
 	cmd, base = start()
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	// The job survived the crash in the registry's store, as interrupted.
+	var after struct {
+		State, Phase string
+		Error        *struct{ Type, Detail string }
+	}
+	getJSON(base+"/v1/jobs/"+job.ID, &after)
+	if after.State != "failed" || after.Phase != "interrupted" || after.Error == nil ||
+		after.Error.Type != "urn:hvport:problem:unavailable" || !strings.Contains(after.Error.Detail, "Msvm_ConcreteJob") {
+		t.Fatalf("the job after the restart = %+v", after)
+	}
 	var l struct{ Items []any }
 	getJSON(base+"/v1/exports", &l)
 	if len(l.Items) != 0 {

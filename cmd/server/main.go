@@ -118,7 +118,13 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	defer func() { stopSweep(); <-sweepDone }() // before the backend closes
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
 	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
-	reg := jobs.New(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")})
+	// Jobs are kept in <data-dir>/jobs: their history survives a restart,
+	// and one a restart interrupted is recorded as such.
+	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")},
+		filepath.Join(cfg.DataDir, "jobs"))
+	if err != nil {
+		return err
+	}
 	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
