@@ -14,6 +14,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/atomicfile"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
@@ -257,7 +258,7 @@ func (p *Plan) publish() error {
 		}
 		return errs.Wrap(errs.Internal, err, "publish the export")
 	}
-	if err := syncDir(filepath.Dir(p.Final)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(p.Final)); err != nil {
 		p.s.Log.Warn("cannot flush the export's parent directory", zap.Error(err))
 	}
 	if retired != "" {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/atomicfile"
 )
 
 // The registry's durable store: one JSON file per job in a directory,
@@ -85,7 +86,7 @@ func (s *store) save(rec record) {
 	}
 	b, err := json.Marshal(rec)
 	if err == nil {
-		err = writeAtomic(s.path(rec.ID), b)
+		err = atomicfile.WriteFile(s.path(rec.ID), b)
 	}
 	if err != nil {
 		// The job goes on; only its history across a restart is at risk.
@@ -131,29 +132,6 @@ func (s *store) load() []record {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
 	return out
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // toRecord captures a job; call with j.mu held.

@@ -1,11 +1,11 @@
 //go:build !windows
 
-package sim
+package atomicfile
 
 import "os"
 
-// syncDir fsyncs a folder so that a rename or a new file in it is durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs a folder so that a rename or a new file in it is durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
