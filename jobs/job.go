@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/progress"
 )
 
 // State is a job's place in its state machine:
@@ -80,23 +81,11 @@ type Spec struct {
 // watching and returns without cancelling the Hyper-V side.
 type Work func(ctx context.Context, r Reporter) error
 
-// Reporter is how Work reports progress. Calls are cheap and goroutine-safe.
-type Reporter interface {
-	// Phase names the current step (e.g. "exporting").
-	Phase(name string)
-	// Progress sets the percentage done (0-100); values below the current
-	// one are ignored, so progress never goes backwards.
-	Progress(percent int)
-	// WMIJob records the path of the Hyper-V job doing the work.
-	WMIJob(path string)
-	// Warn records a warning the user should see in the job.
-	Warn(msg string)
-	// Result records what the job produced (e.g. a link to an export).
-	Result(v any)
-	// Bytes records how many bytes of the current phase's work are done,
-	// of how many (copy and hash phases).
-	Bytes(done, total int64)
-}
+// Reporter is how Work reports progress: the one interface of
+// internal/progress, which the application rooms hand to their steps.
+// The registry's implementation keeps progress monotonic (values below the
+// current one are ignored) and is goroutine-safe.
+type Reporter = progress.Reporter
 
 // Snapshot is a copy of a job's state at one moment.
 type Snapshot struct {

@@ -1,16 +1,23 @@
-// Package progress is the reporting interface the application rooms
-// (exports, imports) hand to their work, and the scaling they share. The
-// job registry's Reporter implements it; the driver needs only a subset
+// Package progress is the reporting interface jobs are given
+// (jobs.Reporter is this interface) and the scaling the application rooms
+// (exports, imports) share; the driver needs only a subset
 // (hyperv.Progress).
 package progress
 
 // Reporter receives a job's progress.
 type Reporter interface {
+	// Phase names the current step (e.g. "exporting").
 	Phase(name string)
+	// Progress sets the percentage done (0-100).
 	Progress(percent int)
+	// WMIJob records the path of the Hyper-V job doing the work.
 	WMIJob(path string)
+	// Warn records a warning the user should see in the job.
 	Warn(msg string)
+	// Result records what the job produced (e.g. a link to an export).
 	Result(v any)
+	// Bytes records how many bytes of the current phase's work are done,
+	// of how many (copy and hash phases).
 	Bytes(done, total int64)
 }
 
