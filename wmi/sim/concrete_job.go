@@ -87,6 +87,22 @@ func (f *jobFailure) Error() string { return f.description }
 // returning an error, and call Host.completeJob as its last step.
 type jobWork func(ctx context.Context, j *job) error
 
+// undoOnFailure makes job work that records what it creates in out: when
+// the work fails or is stopped, everything it created — and nothing else —
+// is removed, as a failed Hyper-V job leaves no partial output.
+func (h *Host) undoOnFailure(what string, work func(ctx context.Context, j *job, out *createdPaths) error) jobWork {
+	return func(ctx context.Context, j *job) error {
+		out := &createdPaths{}
+		err := work(ctx, j, out)
+		if err != nil {
+			if rerr := out.remove(); rerr != nil {
+				h.log.Warn("removing "+what, zap.String("job", j.id), zap.Error(rerr))
+			}
+		}
+		return err
+	}
+}
+
 // jobSpec describes the job a method starts.
 type jobSpec struct {
 	systemID, systemName string // the VM or planned VM the job works on

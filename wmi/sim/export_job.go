@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.uber.org/zap"
-
 	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 )
@@ -25,16 +23,9 @@ import (
 // and it removes only folders it created itself.
 
 func (h *Host) exportWork(p *exportPlan) jobWork {
-	return func(ctx context.Context, j *job) error {
-		out := &createdPaths{}
-		err := h.writeExport(ctx, j, p, out)
-		if err != nil {
-			if rerr := out.remove(); rerr != nil {
-				h.log.Warn("removing partial export", zap.String("job", j.id), zap.Error(rerr))
-			}
-		}
-		return err
-	}
+	return h.undoOnFailure("partial export", func(ctx context.Context, j *job, out *createdPaths) error {
+		return h.writeExport(ctx, j, p, out)
+	})
 }
 
 func (h *Host) writeExport(ctx context.Context, j *job, p *exportPlan, out *createdPaths) error {

@@ -112,16 +112,9 @@ type realizeFile struct {
 }
 
 func (h *Host) realizeWork(r *realization) jobWork {
-	return func(ctx context.Context, j *job) error {
-		out := &createdPaths{}
-		err := h.realize(ctx, j, r, out)
-		if err != nil {
-			if rerr := out.remove(); rerr != nil {
-				h.log.Warn("removing partial realization", zap.String("job", j.id), zap.Error(rerr))
-			}
-		}
-		return err
-	}
+	return h.undoOnFailure("partial realization", func(ctx context.Context, j *job, out *createdPaths) error {
+		return h.realize(ctx, j, r, out)
+	})
 }
 
 func (h *Host) realize(ctx context.Context, j *job, r *realization, out *createdPaths) error {

@@ -64,16 +64,9 @@ import (
 // and folder it created — partial copies included — and nothing else.
 
 func (h *Host) v1ImportWork(imp *v1Import) jobWork {
-	return func(ctx context.Context, j *job) error {
-		out := &createdPaths{}
-		err := h.v1Import(ctx, j, imp, out)
-		if err != nil {
-			if rerr := out.remove(); rerr != nil {
-				h.log.Warn("removing a partial import", zap.String("job", j.id), zap.Error(rerr))
-			}
-		}
-		return err
-	}
+	return h.undoOnFailure("a partial import", func(ctx context.Context, j *job, out *createdPaths) error {
+		return h.v1Import(ctx, j, imp, out)
+	})
 }
 
 // nicTarget is where an imported adapter is connected ("" = disconnected).
