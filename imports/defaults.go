@@ -168,20 +168,7 @@ func (s *Service) explain(p *hyperv.Planned, st Settings, switches []hyperv.Swit
 			continue
 		}
 		inc.Source = "settings.targetNetworkConnections[" + itoa(i) + "]"
-		conns := append([]string(nil), st.TargetNetworkConnections...)
-		if len(switches) > 0 {
-			conns[i] = switches[0].Name
-			names := make([]string, len(switches))
-			for k, sw := range switches {
-				names[k] = sw.Name
-			}
-			inc.Fix = &Fix{Description: "connect adapter " + itoa(i) + " to an existing switch (this host has: " + strings.Join(names, ", ") + ") or to \"\" to leave it disconnected",
-				Settings: map[string]any{"targetNetworkConnections": conns}}
-		} else {
-			conns[i] = ""
-			inc.Fix = &Fix{Description: "this host has no virtual switch: leave adapter " + itoa(i) + " disconnected",
-				Settings: map[string]any{"targetNetworkConnections": conns}}
-		}
+		inc.Fix = switchFix(i, st.TargetNetworkConnections, switches)
 		return inc
 	}
 	for i, d := range p.Disks {
@@ -206,4 +193,19 @@ func (s *Service) explain(p *hyperv.Planned, st Settings, switches []hyperv.Swit
 		return inc
 	}
 	return inc
+}
+
+// switchFix proposes a connection for adapter i whose switch this host
+// lacks: the host's first switch (naming them all), or "" (disconnected)
+// when the host has none.
+func switchFix(i int, current []string, switches []hyperv.Switch) *Fix {
+	conns := append([]string(nil), current...)
+	if len(switches) == 0 {
+		conns[i] = ""
+		return &Fix{Description: "this host has no virtual switch: leave adapter " + itoa(i) + " disconnected",
+			Settings: map[string]any{"targetNetworkConnections": conns}}
+	}
+	conns[i] = switches[0].Name
+	return &Fix{Description: "connect adapter " + itoa(i) + " to an existing switch (this host has: " + strings.Join(switchNames(switches), ", ") + ") or to \"\" to leave it disconnected",
+		Settings: map[string]any{"targetNetworkConnections": conns}}
 }

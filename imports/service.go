@@ -195,14 +195,7 @@ func (p *Plan) check(ctx context.Context) error {
 	return nil
 }
 
-func (p *Plan) switchPath(name string) string {
-	for _, sw := range p.in.switches {
-		if sw.Name == name || strings.EqualFold(sw.ID, name) {
-			return sw.Path
-		}
-	}
-	return ""
-}
+func (p *Plan) switchPath(name string) string { return findSwitch(p.in.switches, name) }
 
 // apply lays a patch over the defaults. Per-resource paths win over data
 // roots; a changed data root alone moves every resource that has no path

@@ -62,20 +62,13 @@ func (s *Service) inspectV1(ctx context.Context, def hyperv.Definition, switches
 		in.report.Incompatibilities = append(in.report.Incompatibilities, inUseIncompatibility(def.VMID))
 	}
 	for i, name := range st.TargetNetworkConnections {
-		if name == "" || hasSwitch(switches, name) {
+		if name == "" || findSwitch(switches, name) != "" {
 			continue
-		}
-		conns := append([]string(nil), st.TargetNetworkConnections...)
-		desc := "this host has no virtual switch: leave adapter " + itoa(i) + " disconnected"
-		conns[i] = ""
-		if len(switches) > 0 {
-			conns[i] = switches[0].Name
-			desc = "connect adapter " + itoa(i) + " to an existing switch (this host has: " + strings.Join(switchNames(switches), ", ") + ") or to \"\" to leave it disconnected"
 		}
 		in.report.Incompatibilities = append(in.report.Incompatibilities, Incompatibility{
 			MessageID: msgMissingSwitch, Message: fmt.Sprintf("Could not find Ethernet switch '%s'.", name),
 			Source: fmt.Sprintf("settings.targetNetworkConnections[%d]", i),
-			Fix:    &Fix{Description: desc, Settings: map[string]any{"targetNetworkConnections": conns}},
+			Fix:    switchFix(i, st.TargetNetworkConnections, switches),
 		})
 	}
 	for i, p := range st.SourceResourcePaths {
@@ -151,13 +144,15 @@ func inUseIncompatibility(id string) Incompatibility {
 	}
 }
 
-func hasSwitch(switches []hyperv.Switch, name string) bool {
+// findSwitch returns the path of the host switch a connection names (by
+// name, or by GUID), or "".
+func findSwitch(switches []hyperv.Switch, name string) string {
 	for _, sw := range switches {
 		if sw.Name == name || strings.EqualFold(sw.ID, name) {
-			return true
+			return sw.Path
 		}
 	}
-	return false
+	return ""
 }
 
 func switchNames(switches []hyperv.Switch) []string {
