@@ -172,16 +172,12 @@ func (d *Driver) ReadPlanned(ctx context.Context, path string) (*Planned, error)
 	}
 	p.Version = p.Settings.String("Version")
 	for _, s := range append([]*wmi.Object{p.Settings}, p.Snapshots...) {
-		disks, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+s.Path+"} WHERE ResultClass = "+wmi.ClassStorageAllocation)
+		disks, err := d.diskSettings(ctx, s)
 		if err != nil {
-			return nil, fromWMI("read the planned VM's disks", err)
+			return nil, err
 		}
-		for _, o := range disks {
-			pd := PlannedDisk{Setting: o, Snapshot: s != p.Settings}
-			if hr := o.Strings("HostResource"); len(hr) > 0 {
-				pd.Path = hr[0]
-			}
-			p.Disks = append(p.Disks, pd)
+		for _, ds := range disks {
+			p.Disks = append(p.Disks, PlannedDisk{Setting: ds.obj, Path: ds.path, Snapshot: s != p.Settings})
 		}
 	}
 	ports, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+p.Settings.Path+"} WHERE ResultClass = "+wmi.ClassEthernetPortAllocation)
