@@ -34,6 +34,10 @@ const (
 	Cancelled                       // the operation was cancelled by a user
 	NotSupported                    // the host's Hyper-V API version lacks the feature
 	MethodNotAllowed                // the route exists, the HTTP method does not
+	Unauthenticated                 // no credentials, or credentials that are not valid (401)
+	Forbidden                       // valid credentials without the permission (403)
+	PathForbidden                   // a client path outside every configured root, or leaving one (403)
+	AuditUnavailable                // the audit record of a mutating request cannot be written (503)
 )
 
 var kindNames = [...]string{
@@ -42,7 +46,8 @@ var kindNames = [...]string{
 	UnsupportedMedia: "unsupported-media-type", TooManyRequests: "too-many-requests",
 	Unavailable: "unavailable", InsufficientStorage: "insufficient-storage",
 	HostFailed: "hyperv-failed", Cancelled: "cancelled", NotSupported: "not-supported",
-	MethodNotAllowed: "method-not-allowed",
+	MethodNotAllowed: "method-not-allowed", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
+	PathForbidden: "path-forbidden", AuditUnavailable: "audit-unavailable",
 }
 
 // String is the kind's stable slug (used in problem type URIs).

@@ -31,6 +31,10 @@ var kindStatus = map[errs.Kind]int{
 	errs.Cancelled:           http.StatusConflict,
 	errs.NotSupported:        http.StatusUnprocessableEntity,
 	errs.MethodNotAllowed:    http.StatusMethodNotAllowed,
+	errs.Unauthenticated:     http.StatusUnauthorized,
+	errs.Forbidden:           http.StatusForbidden,
+	errs.PathForbidden:       http.StatusForbidden,
+	errs.AuditUnavailable:    http.StatusServiceUnavailable,
 }
 
 var kindTitle = map[errs.Kind]string{
@@ -50,6 +54,10 @@ var kindTitle = map[errs.Kind]string{
 	errs.Cancelled:           "Cancelled",
 	errs.NotSupported:        "Not supported by this host",
 	errs.MethodNotAllowed:    "Method not allowed",
+	errs.Unauthenticated:     "Authentication required",
+	errs.Forbidden:           "Forbidden",
+	errs.PathForbidden:       "Path outside the configured roots",
+	errs.AuditUnavailable:    "Audit log unavailable",
 }
 
 // StatusOf returns the HTTP status for a Kind.
