@@ -160,6 +160,42 @@ type Job struct {
 	StartedAt       *time.Time `json:"startedAt"`
 	FinishedAt      *time.Time `json:"finishedAt"`
 	Error           *Problem   `json:"error"`
+	SubmittedBy     *Principal `json:"submittedBy"`
+}
+
+// Principal names who did something: kind (token, certificate or
+// insecure-no-auth), a stable id ("token:<id>", "certificate:<subject>")
+// and a name. Never a secret.
+type Principal struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// TokenRequest is the body of POST /v1/tokens.
+type TokenRequest struct {
+	Name      string   `json:"name"`
+	Role      string   `json:"role"`
+	VMs       []string `json:"vms"`
+	ExpiresIn *string  `json:"expiresIn"` // a Go duration, e.g. "720h"; omitted = never
+}
+
+// Token describes a token; its secret is never shown again after creation.
+type Token struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	VMs       []string   `json:"vms"`
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt"`
+	CreatedBy string     `json:"createdBy"`
+}
+
+// CreatedToken is the answer to POST /v1/tokens: the only time the
+// token's secret is shown.
+type CreatedToken struct {
+	Token
+	Secret string `json:"token"`
 }
 
 // Problem is an RFC 9457 problem details object. Extensions are written

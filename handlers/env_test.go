@@ -15,6 +15,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/audit"
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
@@ -35,6 +37,9 @@ type env struct {
 	root    string // the export root
 	store   *exports.Store
 	imports *imports.Service
+	tokens  *auth.Store
+	audit   string // the audit log's path
+	admin   string // an admin token; e.client sends it
 }
 
 type envOptions struct {
@@ -44,6 +49,7 @@ type envOptions struct {
 	maxQueued int
 	freeSpace func(string) (uint64, error)
 	v1        bool // talk to the simulator's root\virtualization (v1) namespace
+	auditPath string // default <data-dir>/audit.log
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -74,7 +80,21 @@ func newEnv(t *testing.T, o envOptions) *env {
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: sim.DefaultHostName}
 	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
 	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
-	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: "sim"}))
+	tokens, err := auth.OpenStore(filepath.Join(dataDir, auth.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, admin, err := tokens.Create(auth.CreateRequest{Name: "test-admin", Role: auth.Admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditPath := filepath.Join(dataDir, "audit.log")
+	if o.auditPath != "" {
+		auditPath = o.auditPath
+	}
+	auditLog := audit.Open(auditPath, audit.Options{})
+	sec := handlers.Security{Tokens: tokens, Audit: auditLog}
+	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: "sim", Security: sec}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -85,9 +105,47 @@ func newEnv(t *testing.T, o envOptions) *env {
 		if err := host.Close(); err != nil {
 			t.Errorf("sim close: %v", err)
 		}
+		auditLog.Close()
 	})
-	return &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store, imports: impSvc,
-		client: &http.Client{Transport: apitest.Transport{T: t}, Timeout: 10 * time.Second}}
+	e := &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store, imports: impSvc, tokens: tokens, audit: auditPath, admin: admin}
+	e.client = e.clientAs(admin)
+	return e
+}
+
+// clientAs is a client that sends token (none if "") and checks every
+// response against the OpenAPI document.
+func (e *env) clientAs(token string) *http.Client {
+	return &http.Client{Transport: bearer{token: token, next: apitest.Transport{T: e.t}}, Timeout: 10 * time.Second}
+}
+
+// plain is a client that sends the admin token but does not check
+// responses against the OpenAPI document (for routes it does not list).
+func (e *env) plain() *http.Client {
+	return &http.Client{Transport: bearer{token: e.admin, next: http.DefaultTransport}, Timeout: 10 * time.Second}
+}
+
+// token creates a token and returns its secret.
+func (e *env) token(name string, role auth.Role, vms ...string) string {
+	e.t.Helper()
+	_, tok, err := e.tokens.Create(auth.CreateRequest{Name: name, Role: role, VMs: vms})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// bearer adds an Authorization header.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token != "" && r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.next.RoundTrip(r)
 }
 
 // do sends a request and returns the status and body; every response is

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,7 +48,7 @@ func TestJobEventsStreamUntilFinished(t *testing.T) {
 	if last := events[len(events)-1]; last.State != "completed" || last.PercentComplete != 100 {
 		t.Fatalf("last event = %+v", last)
 	}
-	r, err := http.Get(e.srv.URL + "/v1/jobs/nope/events")
+	r, err := e.plain().Get(e.srv.URL + "/v1/jobs/nope/events")
 	if err != nil {
 		t.Fatal(err)
 	}

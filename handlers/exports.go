@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
@@ -27,7 +28,7 @@ type exportsResource struct {
 
 // defaults returns Hyper-V's default export settings for the VM.
 func (e exportsResource) defaults(w http.ResponseWriter, r *http.Request) (any, error) {
-	vm, err := e.d.FindVM(r.Context(), chi.URLParam(r, "vm"))
+	vm, err := findVisibleVM(r, e.d)
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +56,15 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err := e.svc.Store.CheckUnderRoot("directory", *req.Directory); err != nil {
 		return nil, err
 	}
-	vm, err := e.d.FindVM(r.Context(), chi.URLParam(r, "vm"))
+	vm, err := findVisibleVM(r, e.d)
 	if err != nil {
 		return nil, err
+	}
+	overwrite := req.Overwrite != nil && *req.Overwrite
+	if overwrite {
+		if err := need(r, auth.Admin, `"overwrite": true`); err != nil {
+			return nil, err
+		}
 	}
 	defaults, err := e.d.DefaultExportSettings(r.Context(), vm)
 	if err != nil {
@@ -69,11 +76,15 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	view := toExportSettings(eff)
 	plan, err := e.svc.Plan(r.Context(), exports.Request{VM: vm, Directory: *req.Directory, Settings: eff,
-		SettingsView: view, Overwrite: req.Overwrite != nil && *req.Overwrite})
+		SettingsView: view, Overwrite: overwrite})
 	if err != nil {
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Final, Settings: view}
+	if err := auditEffect(r, effect{VM: vm.ID, Target: plan.ID, Paths: map[string]string{"directory": plan.Final}}); err != nil {
+		plan.Release()
+		return nil, err
+	}
+	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Directory: plan.Final, Settings: view}
 	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		plan.Release()
@@ -88,13 +99,15 @@ func (e exportsResource) list(w http.ResponseWriter, r *http.Request) (any, erro
 	all := e.svc.Store.List()
 	out := api.List[api.Export]{Items: make([]api.Export, 0, len(all))}
 	for _, x := range all {
-		out.Items = append(out.Items, toExport(x))
+		if canSee(r, x.Manifest.VM.ID, x.Manifest.VM.Name) {
+			out.Items = append(out.Items, toExport(x))
+		}
 	}
 	return out, nil
 }
 
 func (e exportsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
-	x, err := e.svc.Store.Get(chi.URLParam(r, "id"))
+	x, err := e.visibleExport(r)
 	if err != nil {
 		return nil, err
 	}
@@ -106,20 +119,46 @@ func (e exportsResource) get(w http.ResponseWriter, r *http.Request) (any, error
 }
 
 func (e exportsResource) delete(w http.ResponseWriter, r *http.Request) (any, error) {
-	x, err := e.svc.Store.Delete(chi.URLParam(r, "id"))
+	x, err := e.visibleExport(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := auditEffect(r, effect{VM: x.Manifest.VM.ID, Target: x.Manifest.ID, Paths: map[string]string{"directory": x.Dir}}); err != nil {
+		return nil, err
+	}
+	if x, err = e.svc.Store.Delete(x.Manifest.ID); err != nil {
 		return nil, err
 	}
 	return toExport(x), nil
 }
 
+// visibleExport finds the route's {id} among the exports of VMs the
+// caller may see; another VM's export is "not found", as the store says.
+func (e exportsResource) visibleExport(r *http.Request) (exports.Export, error) {
+	id := chi.URLParam(r, "id")
+	x, err := e.svc.Store.Get(id)
+	if err != nil {
+		return x, err
+	}
+	if !canSee(r, x.Manifest.VM.ID, x.Manifest.VM.Name) {
+		return exports.Export{}, errs.E(errs.NotFound, "no complete export with id %q under the export roots", id)
+	}
+	return x, nil
+}
+
 // verify re-hashes an export's files against its manifest, as a job.
 func (e exportsResource) verify(w http.ResponseWriter, r *http.Request) (any, error) {
+	if _, err := e.visibleExport(r); err != nil {
+		return nil, err
+	}
 	x, work, err := e.svc.Verify(chi.URLParam(r, "id"))
 	if err != nil {
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Directory: x.Dir, Settings: x.Manifest.Settings}
+	if err := auditEffect(r, effect{VM: x.Manifest.VM.ID, Target: x.Manifest.ID, Paths: map[string]string{"directory": x.Dir}}); err != nil {
+		return nil, err
+	}
+	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Submitter: submitter(r), Directory: x.Dir, Settings: x.Manifest.Settings}
 	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return work(ctx, rep) })
 	if err != nil {
 		return nil, err

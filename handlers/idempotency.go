@@ -48,13 +48,17 @@ func (i *idempotency) wrap(h handlerFunc) handlerFunc {
 			return nil, errs.Wrap(errs.BadRequest, err, "cannot read the request body")
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		// Keys are scoped per identity: another caller's key neither finds
+		// nor blocks this caller's job (security-anchors J1).
+		given := key
+		key = identityOf(r).Principal() + " " + key
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		fp := hex.EncodeToString(sum[:])
 
 		defer i.lock(key)()
 		if snap, first, ok := i.jobs.ByKey(key); ok {
 			if first != fp {
-				return nil, &errs.Error{Kind: errs.Conflict, Msg: IdempotencyHeader + " " + quote(key) + " was already used for a different request",
+				return nil, &errs.Error{Kind: errs.Conflict, Msg: IdempotencyHeader + " " + quote(given) + " was already used for a different request",
 					Extra: map[string]any{"job": jobLocation(snap.ID)}}
 			}
 			return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil

@@ -6,6 +6,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/auth"
+	"github.com/hvport/hvport/errs"
+
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
 )
@@ -57,7 +60,20 @@ func (i importsResource) settings(w http.ResponseWriter, r *http.Request) (any, 
 			src.ExportID = &v
 		}
 	}
-	return i.svc.DefaultSettings(r.Context(), src.source())
+	rep, err := i.svc.DefaultSettings(r.Context(), src.source())
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(r, rep.VM.ID, rep.VM.Name) {
+		return nil, exportOfHiddenVM()
+	}
+	return rep, nil
+}
+
+// exportOfHiddenVM answers a caller limited to some VMs who names an
+// export of another VM.
+func exportOfHiddenVM() error {
+	return errs.E(errs.NotFound, "no export of a VM these credentials may see at this location")
 }
 
 // start validates an import and queues it as a job.
@@ -66,12 +82,25 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, err
 	}
+	// Registering in place (createCopy false, the default) makes Hyper-V
+	// own the export's files where they are: an admin's decision.
+	if req.Settings == nil || req.Settings.CreateCopy == nil || !*req.Settings.CreateCopy {
+		if err := need(r, auth.Admin, "a register-in-place import (createCopy false)"); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := i.svc.Plan(r.Context(), importSource{req.Directory, req.ExportID}.source(), req.Settings)
 	if err != nil {
 		return nil, err
 	}
 	vm := plan.VM()
-	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Directory: plan.Directory(), Settings: plan.Settings}
+	if !canSee(r, vm.ID, vm.Name) || !canSee(r, "", plan.Settings.Name) {
+		return nil, exportOfHiddenVM()
+	}
+	if err := auditEffect(r, effect{VM: vm.ID, Paths: plan.Paths()}); err != nil {
+		return nil, err
+	}
+	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Directory: plan.Directory(), Settings: plan.Settings}
 	snap, err := i.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		return nil, err

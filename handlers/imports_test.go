@@ -405,7 +405,7 @@ func TestConcurrentImportSettingsReads(t *testing.T) {
 	errc := make(chan string, 4)
 	for i := 0; i < 4; i++ {
 		go func() {
-			resp, err := http.Get(e.srv.URL + "/v1/import-settings?directory=" + url.QueryEscape(dir))
+			resp, err := e.plain().Get(e.srv.URL + "/v1/import-settings?directory=" + url.QueryEscape(dir))
 			if err != nil {
 				errc <- err.Error()
 				return

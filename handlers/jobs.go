@@ -10,6 +10,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/auth"
+	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/jobs"
 )
 
@@ -20,21 +22,49 @@ func (j jobsResource) list(w http.ResponseWriter, r *http.Request) (any, error) 
 	snaps := j.jobs.List()
 	out := api.List[api.Job]{Items: make([]api.Job, 0, len(snaps))}
 	for _, s := range snaps {
-		out.Items = append(out.Items, toJob(s))
+		if canSee(r, s.VM.ID, s.VM.Name) {
+			out.Items = append(out.Items, toJob(s))
+		}
 	}
 	return out, nil
 }
 
 func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
-	s, err := j.jobs.Get(chi.URLParam(r, "id"))
+	s, err := j.visibleJob(r, chi.URLParam(r, "id"))
 	if err != nil {
 		return nil, err
 	}
 	return toJob(s), nil
 }
 
+// visibleJob finds a job of a VM the caller may see; another VM's job is
+// "not found", as the registry says.
+func (j jobsResource) visibleJob(r *http.Request, id string) (jobs.Snapshot, error) {
+	s, err := j.jobs.Get(id)
+	if err != nil {
+		return s, err
+	}
+	if !canSee(r, s.VM.ID, s.VM.Name) {
+		return jobs.Snapshot{}, errs.E(errs.NotFound, "no job with id %q", id)
+	}
+	return s, nil
+}
+
+// cancel stops a job: an operator its own, an admin any.
 func (j jobsResource) cancel(w http.ResponseWriter, r *http.Request) (any, error) {
-	s, err := j.jobs.Cancel(chi.URLParam(r, "id"))
+	s, err := j.visibleJob(r, chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	if s.Submitter == nil || s.Submitter.ID != identityOf(r).Principal() {
+		if err := need(r, auth.Admin, "cancelling a job another identity started"); err != nil {
+			return nil, err
+		}
+	}
+	if err := auditEffect(r, effect{VM: s.VM.ID, Target: s.ID}); err != nil {
+		return nil, err
+	}
+	s, err = j.jobs.Cancel(s.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +84,7 @@ var (
 // closing an idle stream.
 func (j jobsResource) events(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := chi.URLParam(r, "id")
-	s, err := j.jobs.Get(id)
+	s, err := j.visibleJob(r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +138,9 @@ func toJob(s jobs.Snapshot) api.Job {
 	if j.Warnings == nil {
 		j.Warnings = []string{}
 	}
+	if s.Submitter != nil {
+		j.SubmittedBy = &api.Principal{Kind: s.Submitter.Kind, ID: s.Submitter.ID, Name: s.Submitter.Name}
+	}
 	if s.WMIJob != "" {
 		p := s.WMIJob
 		j.WMIJob = &p
@@ -117,4 +150,13 @@ func toJob(s jobs.Snapshot) api.Job {
 		j.Error.Instance = jobLocation(s.ID)
 	}
 	return j
+}
+
+// submitter names the caller in a job record (never a secret).
+func submitter(r *http.Request) *jobs.Submitter {
+	id := identityOf(r)
+	if id == nil {
+		return nil
+	}
+	return &jobs.Submitter{Kind: id.Kind, ID: id.Principal(), Name: id.Name}
 }

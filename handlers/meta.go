@@ -13,14 +13,20 @@ type metaResource struct {
 	backend string
 }
 
+// health is public and says only "ok" to a caller without credentials
+// (no version, paths or host data); an authenticated caller also learns
+// the backend and the Hyper-V API in use.
 type health struct {
 	Status     string `json:"status"`
-	Backend    string `json:"backend"`
-	APIVersion string `json:"apiVersion"`
-	Namespace  string `json:"namespace"`
+	Backend    string `json:"backend,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
 }
 
 func (m metaResource) health(w http.ResponseWriter, r *http.Request) (any, error) {
+	if identityOf(r) == nil {
+		return health{Status: "ok"}, nil
+	}
 	return health{Status: "ok", Backend: m.backend, APIVersion: string(m.d.API()), Namespace: m.d.Namespace()}, nil
 }
 

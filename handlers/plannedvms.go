@@ -29,7 +29,9 @@ func (p plannedVMsResource) list(w http.ResponseWriter, r *http.Request) (any, e
 	}
 	out := api.List[api.VMRef]{Items: make([]api.VMRef, 0, len(vms))}
 	for _, vm := range vms {
-		out.Items = append(out.Items, api.VMRef{ID: vm.ID, Name: vm.Name})
+		if canSee(r, vm.ID, vm.Name) {
+			out.Items = append(out.Items, api.VMRef{ID: vm.ID, Name: vm.Name})
+		}
 	}
 	return out, nil
 }
@@ -42,11 +44,14 @@ func (p plannedVMsResource) delete(w http.ResponseWriter, r *http.Request) (any,
 		return nil, err
 	}
 	for _, vm := range vms {
-		if !strings.EqualFold(vm.ID, id) {
+		if !strings.EqualFold(vm.ID, id) || !canSee(r, vm.ID, vm.Name) {
 			continue
 		}
 		if p.imports != nil && p.imports.PlannedInUse(vm.ID) {
 			return nil, errs.E(errs.Conflict, "planned VM %s belongs to a running import job; cancel the job instead", vm.ID)
+		}
+		if err := auditEffect(r, effect{VM: vm.ID, Target: vm.ID}); err != nil {
+			return nil, err
 		}
 		if err := p.d.DestroyPlanned(r.Context(), &hyperv.Planned{Path: vm.Path, ID: vm.ID}); err != nil {
 			return nil, err

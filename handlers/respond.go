@@ -31,6 +31,12 @@ type accepted struct {
 	body     any
 }
 
+// created is a 201 response with a Location header.
+type created struct {
+	location string
+	body     any
+}
+
 // streamed says the handler wrote the response itself (server-sent
 // events); the adapter writes nothing more.
 type streamed struct{}
@@ -58,6 +64,9 @@ func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
 		case accepted:
 			w.Header().Set("Location", x.location)
 			writeJSON(w, http.StatusAccepted, x.body)
+		case created:
+			w.Header().Set("Location", x.location)
+			writeJSON(w, http.StatusCreated, x.body)
 		case raw:
 			w.Header().Set("Content-Type", x.contentType)
 			w.WriteHeader(http.StatusOK)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
@@ -28,16 +29,37 @@ type Deps struct {
 	Imports *imports.Service
 	Jobs    *jobs.Registry
 	Logger  *zap.Logger
-	// Backend names the transport ("sim" or "hyperv") for /v1/health.
+	// Backend names the transport ("sim" or "hyperv").
 	Backend string
+	// Security authenticates, authorizes and audits; its zero value
+	// denies everything but GET /v1/health.
+	Security Security
 }
 
-// NewRouter returns the service's HTTP handler: every route in one table.
+// NewRouter returns the service's HTTP handler: every route in one table,
+// each with the role it needs (docs/SECURITY.md has the matrix).
 func NewRouter(d Deps) http.Handler {
+	r, _ := newRouter(d)
+	return r
+}
+
+// RoutePermissions returns the table's rules: "METHOD /pattern" → the role
+// it needs, "" for the public route. Tests walk the router against it.
+func RoutePermissions() map[string]string {
+	_, g := newRouter(Deps{})
+	out := make(map[string]string, len(g.rules))
+	for k, v := range g.rules {
+		out[k] = string(v)
+	}
+	return out
+}
+
+func newRouter(d Deps) (*chi.Mux, *guard) {
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
 	}
 	a := adapter{log: d.Logger.Named("http")}
+	g := &guard{sec: d.Security, a: a, log: d.Logger.Named("security"), rules: map[string]auth.Role{}}
 	vms := vmsResource{d: d.Driver}
 	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
@@ -45,9 +67,10 @@ func NewRouter(d Deps) http.Handler {
 	js := jobsResource{jobs: d.Jobs}
 	idem := &idempotency{jobs: d.Jobs}
 	meta := metaResource{d: d.Driver, backend: d.Backend}
+	toks := tokensResource{store: d.Security.Tokens}
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(d.Logger.Named("http")), recoverer(a))
+	r.Use(middleware.RequestID, requestLog(d.Logger.Named("http")), recoverer(a), g.authenticate)
 	r.NotFound(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, errs.E(errs.NotFound, "no route for %s %s", r.Method, r.URL.Path)
 	}))
@@ -63,32 +86,38 @@ func NewRouter(d Deps) http.Handler {
 			Extra: map[string]any{"allowed": allowed}}
 	}))
 
-	r.Route("/v1", func(r chi.Router) {
-		r.Get("/health", a.wrap(meta.health))
-		r.Get("/openapi.yaml", a.wrap(meta.openapi))
+	const get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+	reader, operator, admin := auth.Reader, auth.Operator, auth.Admin
+	on := g.on(r)
+	on(get, "/v1/health", public, meta.health)
+	on(get, "/v1/openapi.yaml", reader, meta.openapi)
 
-		r.Get("/vms", a.wrap(vms.list))
-		r.Get("/vms/{vm}", a.wrap(vms.get))
-		r.Get("/vms/{vm}/export-settings", a.wrap(exports.defaults))
-		r.Post("/vms/{vm}/exports", a.wrap(idem.wrap(exports.start)))
+	on(get, "/v1/vms", reader, vms.list)
+	on(get, "/v1/vms/{vm}", reader, vms.get)
+	on(get, "/v1/vms/{vm}/export-settings", reader, exports.defaults)
+	on(post, "/v1/vms/{vm}/exports", operator, idem.wrap(exports.start)) // "overwrite": true needs admin
 
-		r.Get("/exports", a.wrap(exports.list))
-		r.Get("/exports/{id}", a.wrap(exports.get))
-		r.Delete("/exports/{id}", a.wrap(exports.delete))
-		r.Post("/exports/{id}/verify", a.wrap(idem.wrap(exports.verify)))
+	on(get, "/v1/exports", reader, exports.list)
+	on(get, "/v1/exports/{id}", reader, exports.get)
+	on(del, "/v1/exports/{id}", admin, exports.delete)
+	on(post, "/v1/exports/{id}/verify", operator, idem.wrap(exports.verify))
 
-		r.Get("/import-settings", a.wrap(imps.settings))
-		r.Post("/import-settings", a.wrap(imps.settings))
-		r.Post("/imports", a.wrap(idem.wrap(imps.start)))
-		r.Get("/planned-vms", a.wrap(planned.list))
-		r.Delete("/planned-vms/{id}", a.wrap(planned.delete))
+	// Reading import settings plans a throw-away VM in Hyper-V: operator.
+	on(get, "/v1/import-settings", operator, imps.settings)
+	on(post, "/v1/import-settings", operator, imps.settings)
+	on(post, "/v1/imports", operator, idem.wrap(imps.start)) // register in place needs admin
+	on(get, "/v1/planned-vms", reader, planned.list)
+	on(del, "/v1/planned-vms/{id}", admin, planned.delete)
 
-		r.Get("/jobs", a.wrap(js.list))
-		r.Get("/jobs/{id}", a.wrap(js.get))
-		r.Post("/jobs/{id}/cancel", a.wrap(js.cancel))
-		r.Get("/jobs/{id}/events", a.wrap(js.events))
-	})
-	return r
+	on(get, "/v1/jobs", reader, js.list)
+	on(get, "/v1/jobs/{id}", reader, js.get)
+	on(post, "/v1/jobs/{id}/cancel", operator, js.cancel) // another identity's job needs admin
+	on(get, "/v1/jobs/{id}/events", reader, js.events)
+
+	on(get, "/v1/tokens", admin, toks.list)
+	on(post, "/v1/tokens", admin, toks.create)
+	on(del, "/v1/tokens/{name}", admin, toks.revoke)
+	return r, g
 }
 
 // requestLog logs one line per request with its id, status and duration.

@@ -19,13 +19,15 @@ func (v vmsResource) list(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	out := api.List[api.VM]{Items: make([]api.VM, 0, len(vms))}
 	for _, vm := range vms {
-		out.Items = append(out.Items, toVM(vm))
+		if canSee(r, vm.ID, vm.Name) {
+			out.Items = append(out.Items, toVM(vm))
+		}
 	}
 	return out, nil
 }
 
 func (v vmsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
-	vm, err := v.d.FindVM(r.Context(), chi.URLParam(r, "vm"))
+	vm, err := findVisibleVM(r, v.d)
 	if err != nil {
 		return nil, err
 	}
@@ -68,3 +70,16 @@ func (v vmsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 }
 
 func toVM(vm hyperv.VM) api.VM { return api.VM{ID: vm.ID, Name: vm.Name, State: vm.State} }
+
+// findVisibleVM finds the route's {vm} among the VMs the caller may see.
+func findVisibleVM(r *http.Request, d *hyperv.Driver) (hyperv.VM, error) {
+	ref := chi.URLParam(r, "vm")
+	vm, err := d.FindVM(r.Context(), ref)
+	if err != nil {
+		return vm, err
+	}
+	if !canSee(r, vm.ID, vm.Name) {
+		return hyperv.VM{}, vmNotFound(ref)
+	}
+	return vm, nil
+}

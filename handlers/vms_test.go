@@ -124,7 +124,7 @@ func body2s(b []byte) string { return string(b) }
 func TestUnknownRouteIsProblem(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	resp, err := http.Get(e.srv.URL + "/v1/nothing-here") // not in the spec: plain client
+	resp, err := e.plain().Get(e.srv.URL + "/v1/nothing-here") // not in the spec: plain client
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestWrongMethodIs405Problem(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	req, _ := http.NewRequest("DELETE", e.srv.URL+"/v1/vms", nil)
-	resp, err := http.DefaultClient.Do(req) // not in the spec: plain client
+	resp, err := e.plain().Do(req) // not in the spec: plain client
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -349,3 +349,21 @@ func (p *Plan) Directory() string { return p.in.def.Dir }
 
 // VM names the exported VM.
 func (p *Plan) VM() VMRef { return p.in.report.VM }
+
+// Paths lists the host paths the import reads and writes, by request
+// field (for the audit log).
+func (p *Plan) Paths() map[string]string {
+	st := p.Settings
+	out := map[string]string{"directory": p.in.def.Dir}
+	for i, src := range st.SourceResourcePaths {
+		out[fmt.Sprintf("settings.sourceResourcePaths[%d]", i)] = src
+		if st.CreateCopy && i < len(st.TargetResourcePaths) {
+			out[fmt.Sprintf("settings.targetResourcePaths[%d]", i)] = st.TargetResourcePaths[i]
+		}
+	}
+	if st.CreateCopy {
+		out["settings.targetVmDataRoot"] = st.TargetVmDataRoot
+		out["settings.targetSnapshotDataRoot"] = st.TargetSnapshotDataRoot
+	}
+	return out
+}

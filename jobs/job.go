@@ -62,10 +62,19 @@ type VMRef struct {
 	Name string `json:"name"`
 }
 
+// Submitter names who started a job: an identity's kind, stable id
+// (token id or certificate subject) and name; never a secret.
+type Submitter struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
 // Spec describes a job to submit.
 type Spec struct {
 	Kind      Kind
 	VM        VMRef
+	Submitter *Submitter
 	Directory string
 	Settings  any // the effective settings, recorded as the job's "settings"
 	// IdempotencyKey, when set, makes a retry of the same request find this
@@ -95,6 +104,7 @@ type Snapshot struct {
 	PercentComplete int
 	Phase           string
 	VM              VMRef
+	Submitter       *Submitter
 	Directory       string
 	Settings        any
 	WMIJob          string

@@ -128,7 +128,7 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	j.ctx, j.cancel = context.WithCancelCause(r.base)
 	j.snap = Snapshot{
 		ID: uuid.NewString(), Kind: spec.Kind, State: Queued, Phase: "queued",
-		VM: spec.VM, Directory: spec.Directory, Settings: spec.Settings, CreatedAt: r.opts.Now(),
+		VM: spec.VM, Submitter: spec.Submitter, Directory: spec.Directory, Settings: spec.Settings, CreatedAt: r.opts.Now(),
 	}
 	r.mu.Lock()
 	if r.closed {

@@ -36,6 +36,7 @@ type record struct {
 	PercentComplete int             `json:"percentComplete"`
 	Phase           string          `json:"phase"`
 	VM              VMRef           `json:"vm"`
+	Submitter       *Submitter      `json:"submitter,omitempty"`
 	Directory       string          `json:"directory"`
 	Settings        json.RawMessage `json:"settings,omitempty"`
 	WMIJob          string          `json:"wmiJob,omitempty"`
@@ -138,7 +139,7 @@ func (s *store) load() []record {
 func (j *job) recordLocked() record {
 	s := j.snap
 	rec := record{ID: s.ID, Kind: s.Kind, State: s.State, PercentComplete: s.PercentComplete, Phase: s.Phase,
-		VM: s.VM, Directory: s.Directory, WMIJob: s.WMIJob, Warnings: append([]string(nil), s.Warnings...),
+		VM: s.VM, Submitter: s.Submitter, Directory: s.Directory, WMIJob: s.WMIJob, Warnings: append([]string(nil), s.Warnings...),
 		BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,
 		FinishedAt: s.FinishedAt, IdempotencyKey: j.key, Fingerprint: j.fingerprint, Rev: j.rev}
 	if s.Settings != nil {
@@ -160,7 +161,7 @@ func (j *job) recordLocked() record {
 // snapshotFrom rebuilds a job's snapshot from its record.
 func snapshotFrom(rec record) Snapshot {
 	s := Snapshot{ID: rec.ID, Kind: rec.Kind, State: rec.State, PercentComplete: rec.PercentComplete, Phase: rec.Phase,
-		VM: rec.VM, Directory: rec.Directory, WMIJob: rec.WMIJob, Warnings: rec.Warnings, BytesDone: rec.BytesDone,
+		VM: rec.VM, Submitter: rec.Submitter, Directory: rec.Directory, WMIJob: rec.WMIJob, Warnings: rec.Warnings, BytesDone: rec.BytesDone,
 		BytesTotal: rec.BytesTotal, CreatedAt: rec.CreatedAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt}
 	if len(rec.Settings) > 0 {
 		s.Settings = rec.Settings
