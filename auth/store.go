@@ -51,8 +51,8 @@ type Store struct {
 	now  func() time.Time
 
 	mu     sync.Mutex
-	tokens []Token      // guarded by mu
-	seen   os.FileInfo  // guarded by mu; the file as last read (nil: missing)
+	tokens []Token     // guarded by mu
+	seen   os.FileInfo // guarded by mu; the file as last read (nil: missing)
 }
 
 // OpenStore reads path (a missing file is an empty store) and refuses a

@@ -48,7 +48,7 @@ type envOptions struct {
 	workers   int
 	maxQueued int
 	freeSpace func(string) (uint64, error)
-	v1        bool // talk to the simulator's root\virtualization (v1) namespace
+	v1        bool   // talk to the simulator's root\virtualization (v1) namespace
 	auditPath string // default <data-dir>/audit.log
 }
 
