@@ -16,6 +16,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/atomicfile"
 	"github.com/hvport/hvport/internal/progress"
+	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/vhdx"
 	"github.com/hvport/hvport/wmi"
 )
@@ -71,16 +72,26 @@ type Plan struct {
 // Plan validates a request against the export roots, the destination, the
 // driver's rules and the free space, and claims the destination.
 func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
-	if err := s.Store.CheckUnderRoot("directory", req.Directory); err != nil {
+	where, err := s.Store.Resolve("directory", req.Directory)
+	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Clean(req.Directory)
+	// From here on the canonical path, never the client's spelling.
+	dir := where.Abs
 	final := dir
 	if req.Settings.CreateVmExportSubdirectory {
-		if !cleanComponent(req.VM.Name) {
-			return nil, errs.Field("settings.createVmExportSubdirectory", "the VM's name "+`"`+req.VM.Name+`"`+" cannot be used as a directory name; export without a subdirectory")
+		// A VM name becomes a path component only if it passes the same
+		// rules as a client's (security-anchors P6: "..", "CON", "a:b").
+		if err := roots.CheckName(roots.Native(), req.VM.Name); err != nil {
+			return nil, errs.Field("settings.createVmExportSubdirectory", "the VM's name "+`"`+req.VM.Name+`"`+" cannot be used as a directory name ("+err.Error()+"); export without a subdirectory")
 		}
 		final = filepath.Join(dir, req.VM.Name)
+	}
+	// The staging directory lives next to the destination: a destination
+	// that is a root itself would be staged in the root's parent, outside
+	// every root.
+	if s.Store.set.IsRoot(final) {
+		return nil, errs.Field("directory", "is an export root itself; export into a directory below it (e.g. "+filepath.Join(final, req.VM.ID)+"), or set createVmExportSubdirectory")
 	}
 	if err := checkDestination(final, req.Overwrite); err != nil {
 		return nil, err
@@ -106,11 +117,6 @@ func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// cleanComponent reports whether a VM name can be one path element.
-func cleanComponent(name string) bool {
-	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\:*?"<>|`) && filepath.Base(name) == name
 }
 
 // checkDestination allows a missing or empty destination, and an existing

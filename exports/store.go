@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/roots"
 )
 
 // Hidden names next to an export's final place: a staging directory being
@@ -28,7 +29,7 @@ const maxScanDepth = 4
 
 // Store knows the export roots and the exports under them.
 type Store struct {
-	roots     []string
+	set       *roots.Set
 	log       *zap.Logger
 	freeSpace func(path string) (uint64, error)
 
@@ -63,59 +64,25 @@ func NewStore(o StoreOptions) (*Store, error) {
 		if !filepath.IsAbs(r) {
 			return nil, errors.New("exports: export root " + r + " is not absolute")
 		}
-		r = filepath.Clean(r)
-		if err := os.MkdirAll(r, 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Clean(r), 0o755); err != nil {
 			return nil, err
 		}
-		s.roots = append(s.roots, r)
 	}
+	set, err := roots.New("export", o.Roots)
+	if err != nil {
+		return nil, err
+	}
+	s.set = set
 	return s, nil
 }
 
-// Roots returns the export roots.
-func (s *Store) Roots() []string { return append([]string(nil), s.roots...) }
+// Roots returns the export roots, canonical (symlinks resolved).
+func (s *Store) Roots() []string { return s.set.Dirs() }
 
-// CheckUnderRoot refuses a directory outside every export root. The check
-// is lexical on cleaned absolute paths plus a symlink resolution of the
-// longest existing prefix, so "root/../elsewhere" and a link out of a root
-// are both refused.
-func (s *Store) CheckUnderRoot(field, dir string) error {
-	if !filepath.IsAbs(dir) {
-		return errs.Field(field, "must be an absolute path on the Hyper-V host")
-	}
-	dir = filepath.Clean(dir)
-	real := resolveExisting(dir)
-	for _, r := range s.roots {
-		rr := resolveExisting(r)
-		if within(r, dir) && within(rr, real) {
-			return nil
-		}
-	}
-	e := errs.Field(field, "must be inside an export root: "+strings.Join(s.roots, ", "))
-	e.Extra = map[string]any{"exportRoots": s.roots}
-	return e
-}
-
-// within reports whether p is root or below it.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// resolveExisting resolves symlinks in the longest existing prefix of p and
-// appends the rest unchanged.
-func resolveExisting(p string) string {
-	rest := ""
-	for cur := p; ; cur = filepath.Dir(cur) {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			return filepath.Join(r, rest)
-		}
-		if filepath.Dir(cur) == cur {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-	}
-}
+// Resolve confines a client's export directory to the export roots
+// (package roots: lexical rules, then no links or mounts on the way; a
+// path outside every root is refused the same whether it exists or not).
+func (s *Store) Resolve(field, dir string) (roots.Path, error) { return s.set.Resolve(field, dir) }
 
 // claim reserves a final path for one export at a time.
 func (s *Store) claim(final, id string) error {
@@ -145,7 +112,7 @@ type Export struct {
 func (s *Store) List() []Export {
 	var out []Export
 	seen := map[string]bool{}
-	for _, root := range s.roots {
+	for _, root := range s.set.Dirs() {
 		s.scan(root, 0, func(e Export) {
 			if !seen[e.Manifest.ID] {
 				seen[e.Manifest.ID] = true
@@ -235,7 +202,7 @@ func (s *Store) ownStaging(dir string) bool {
 // staging directory of a detached export (see cmd/server: it sweeps once
 // no Hyper-V job is running); this process's own exports are skipped.
 func (s *Store) SweepStaging() {
-	for _, root := range s.roots {
+	for _, root := range s.set.Dirs() {
 		s.sweep(root, 0)
 	}
 }

@@ -8,30 +8,32 @@ import (
 	"github.com/hvport/hvport/errs"
 )
 
-func TestCheckUnderRoot(t *testing.T) {
+func TestResolveConfinesToTheExportRoots(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "exports")
 	s, err := NewStore(StoreOptions{Roots: []string{root}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := []string{root, filepath.Join(root, "a"), filepath.Join(root, "a", "..", "b"), root + string(filepath.Separator)}
+	ok := []string{root, filepath.Join(root, "a"), filepath.Join(root, "a", "b") + string(filepath.Separator)}
 	for _, p := range ok {
-		if err := s.CheckUnderRoot("directory", p); err != nil {
+		if _, err := s.Resolve("directory", p); err != nil {
 			t.Errorf("%s refused: %v", p, err)
 		}
 	}
-	bad := []string{filepath.Dir(root), root + "2", filepath.Join(root, "..", "exports2"), filepath.Join(root, "..", ".."), "relative/dir"}
+	// ".." is refused outright, even when it would stay inside.
+	bad := []string{filepath.Dir(root), root + "2", root + "/a/../b", root + "/../exports2", root + "/../..", "relative/dir"}
 	for _, p := range bad {
-		if err := s.CheckUnderRoot("directory", p); !errs.Is(err, errs.Invalid) {
+		if _, err := s.Resolve("directory", p); !errs.Is(err, errs.PathForbidden) {
 			t.Errorf("%s accepted (%v)", p, err)
 		}
 	}
 	// A link inside the root that leads out of it.
 	out := t.TempDir()
-	if err := os.Symlink(out, filepath.Join(root, "link")); err == nil {
-		if err := s.CheckUnderRoot("directory", filepath.Join(root, "link", "x")); !errs.Is(err, errs.Invalid) {
-			t.Errorf("symlink escape accepted: %v", err)
-		}
+	if err := os.Symlink(out, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve("directory", filepath.Join(root, "link", "x")); !errs.Is(err, errs.PathForbidden) {
+		t.Errorf("symlink escape accepted: %v", err)
 	}
 	if _, err := NewStore(StoreOptions{Roots: []string{"relative"}}); err == nil {
 		t.Error("a relative root was accepted")

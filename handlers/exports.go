@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -50,10 +49,9 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if req.Directory == nil || strings.TrimSpace(*req.Directory) == "" {
 		return nil, errs.Field("directory", "required: the absolute path of the export directory on the Hyper-V host")
 	}
-	if !filepath.IsAbs(*req.Directory) {
-		return nil, errs.Field("directory", "must be an absolute path on the Hyper-V host, got "+quote(*req.Directory))
-	}
-	if err := e.svc.Store.CheckUnderRoot("directory", *req.Directory); err != nil {
+	// Confined before anything else (before the VM is even looked up):
+	// outside the roots is 403, the same whether the path exists or not.
+	if _, err := e.svc.Store.Resolve("directory", *req.Directory); err != nil {
 		return nil, err
 	}
 	vm, err := findVisibleVM(r, e.d)

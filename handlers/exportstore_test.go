@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -146,23 +147,54 @@ func TestExistingExportNeedsOverwrite(t *testing.T) {
 	}
 }
 
-func TestExportOutsideRootsIs422NamingThem(t *testing.T) {
+// Outside the export roots is 403 path-forbidden naming the field, the
+// same answer whether the path exists or not, before any VM lookup.
+func TestExportOutsideRootsIs403WithoutOracle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	for _, dir := range []string{t.TempDir(), filepath.Join(e.root, "..", "escape"), e.root + "-sibling"} {
-		status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
-		if status != 422 || problem(t, h, body)["type"] != "urn:hvport:problem:invalid" || !strings.Contains(string(body), e.root) {
+	existing := t.TempDir()
+	var first []byte
+	for _, dir := range []string{existing, filepath.Join(existing, "missing"), filepath.Join(e.root, "..", "escape"), e.root + "-sibling", "/etc"} {
+		for _, vm := range []string{"web-01", "no-such-vm"} {
+			status, h, body := e.do("POST", "/v1/vms/"+vm+"/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
+			p := problem(t, h, body)
+			errs, _ := p["errors"].([]any)
+			if status != 403 || p["type"] != "urn:hvport:problem:path-forbidden" || len(errs) != 1 || errs[0].(map[string]any)["field"] != "directory" {
+				t.Fatalf("%s: %d %s", dir, status, body)
+			}
+			if dir == existing && vm == "web-01" {
+				first = body
+			}
+			if dir == filepath.Join(existing, "missing") && vm == "web-01" && !bytes.Equal(body, first) {
+				t.Fatalf("an existing and a missing directory outside the roots answer differently:\n%s\n%s", first, body)
+			}
+		}
+	}
+	// Links inside the root are refused before the 202: one out of the
+	// root, and a dangling one.
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(e.root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "gone"), filepath.Join(e.root, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(e.root, "link", "x"), filepath.Join(e.root, "dangling")} {
+		status, _, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, dir))
+		if status != 403 {
 			t.Fatalf("%s: %d %s", dir, status, body)
 		}
 	}
-	// A symlink inside the root that points out of it is outside too.
-	outside := t.TempDir()
-	link := filepath.Join(e.root, "link")
-	if err := os.Symlink(outside, link); err == nil {
-		status, _, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, filepath.Join(link, "x")))
-		if status != 422 {
-			t.Fatalf("symlink escape: %d %s", status, body)
-		}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("refused exports wrote outside the root: %v", entries)
+	}
+	// The root itself would be staged in its parent: refused with 422.
+	status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, e.root))
+	if status != 422 || problem(t, h, body)["type"] != "urn:hvport:problem:invalid" {
+		t.Fatalf("export into the root itself: %d %s", status, body)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(e.root), ".hvport-*")); len(left) > 0 {
+		t.Fatalf("staging outside the root: %v", left)
 	}
 }
 

@@ -17,9 +17,10 @@ const (
 	cmdUninstall command = "uninstall"
 	cmdStart     command = "start"
 	cmdStop      command = "stop"
+	cmdToken     command = "token"
 )
 
-var subcommands = []command{cmdDiagnose, cmdInstall, cmdUninstall, cmdStart, cmdStop, cmdHelp}
+var subcommands = []command{cmdToken, cmdDiagnose, cmdInstall, cmdUninstall, cmdStart, cmdStop, cmdHelp}
 
 // parseCommand splits args into the command and its arguments. Without a
 // command (no arguments, or a flag first) the server runs, so
@@ -42,6 +43,10 @@ func parseCommand(args []string) (command, []string, error) {
 
 const usage = `usage:
   hvport [flags]                    run the server
+  hvport token create --name NAME --role reader|operator|admin [--vms GLOB,...] [--expires 720h] [flags]
+                                    create an API token and print it (once)
+  hvport token list [--json] [flags] list the tokens (never their secrets)
+  hvport token revoke NAME [flags]  revoke a token; a running server refuses it at once
   hvport diagnose [flags] [--json] [--vm NAME|ID] [--timeout DURATION]
                                     read-only checks of the host; exits 1 if one fails
   hvport install [--name NAME] [flags]
@@ -57,6 +62,10 @@ flags (all commands that run the server or check it):
   --backend KIND    auto (Hyper-V on Windows, the simulator elsewhere), sim or hyperv
   --data-dir DIR    data directory
   --log-level LEVEL debug, info, warn or error
+  --tls-cert FILE, --tls-key FILE   serve TLS with this certificate (default off loopback:
+                    a self-signed one in <data-dir>/tls, fingerprint logged)
+  --tls-client-ca FILE              verify client certificates (mTLS; needs auth.client-subjects)
+  --insecure-no-auth                no authentication: loopback demos only
 
 The service's name defaults to hvport. See docs/WINDOWS.md.
 `

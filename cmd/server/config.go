@@ -31,6 +31,17 @@ type Config struct {
 	// ExportRoots are the directories exports may be written under;
 	// default <data-dir>/exports.
 	ExportRoots []string `yaml:"export-roots"`
+	// ImportRoots are the directories imports may read sources from and
+	// write copies to; default Hyper-V's default VM and VHD folders plus
+	// the export roots (resolved at start-up).
+	ImportRoots []string `yaml:"import-roots"`
+	// AuditLog receives one record per request; default <data-dir>/audit.log.
+	AuditLog string `yaml:"audit-log"`
+	// InsecureNoAuth serves without tokens or client certificates: for
+	// demos on loopback only (checkSecurity refuses it anywhere else).
+	InsecureNoAuth bool       `yaml:"insecure-no-auth"`
+	TLS            TLSConfig  `yaml:"tls"`
+	Auth           AuthConfig `yaml:"auth"`
 
 	Jobs JobsConfig `yaml:"jobs"`
 	Sim  SimConfig  `yaml:"sim"`
@@ -38,6 +49,40 @@ type Config struct {
 	PollInterval time.Duration `yaml:"poll-interval"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
+}
+
+// TLSConfig says how the listener is secured (see listen.go).
+type TLSConfig struct {
+	// Mode: auto (plain HTTP on loopback, TLS elsewhere), on (TLS even on
+	// loopback) or off (plain HTTP, refused off loopback).
+	Mode string `yaml:"mode"`
+	// Cert and Key are PEM files, both or neither. Neither: a self-signed
+	// certificate kept in <data-dir>/tls/.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// ClientCA is a PEM CA bundle; it enables mTLS: a client certificate,
+	// when presented, must chain to it.
+	ClientCA string `yaml:"client-ca"`
+	// MinVersion is "1.2" or "1.3".
+	MinVersion string `yaml:"min-version"`
+}
+
+// AuthConfig holds the identities hvport recognises besides tokens.
+type AuthConfig struct {
+	// ClientSubjects maps client-certificate subjects to roles (libvirt's
+	// tls_allowed_dn_list): required with tls.client-ca; a certificate from
+	// that CA whose subject is not listed gets 403.
+	ClientSubjects []SubjectRule `yaml:"client-subjects"`
+}
+
+// SubjectRule grants a role to one client-certificate subject.
+type SubjectRule struct {
+	// Subject as crypto/x509/pkix.Name.String() prints it, e.g.
+	// "CN=portal,O=Example".
+	Subject string `yaml:"subject"`
+	Role    string `yaml:"role"` // reader | operator | admin
+	// VMs optionally limits the identity to these VM name globs or ids.
+	VMs []string `yaml:"vms"`
 }
 
 // JobsConfig sizes the job registry.
@@ -75,6 +120,7 @@ func defaultConfig() Config {
 		Listen: "127.0.0.1:8080", Backend: "auto", DataDir: dataDir, LogLevel: "info", LogFormat: "console",
 		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000},
 		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20, API: "v2"},
+		TLS:             TLSConfig{Mode: "auto", MinVersion: "1.2"},
 		PollInterval:    250 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
 	}
@@ -101,6 +147,10 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 		backend    = fs.String("backend", cfg.Backend, "auto (Hyper-V on Windows, simulator elsewhere), sim or hyperv")
 		dataDir    = fs.String("data-dir", cfg.DataDir, "data directory (the simulated host lives here)")
 		logLevel   = fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
+		tlsCert    = fs.String("tls-cert", "", "PEM certificate to serve TLS with (with --tls-key)")
+		tlsKey     = fs.String("tls-key", "", "PEM private key of --tls-cert")
+		clientCA   = fs.String("tls-client-ca", "", "PEM CA bundle: verify client certificates (mTLS)")
+		noAuth     = fs.Bool("insecure-no-auth", false, "serve without authentication (loopback demos only)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -123,6 +173,14 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 			cfg.DataDir = *dataDir
 		case "log-level":
 			cfg.LogLevel = *logLevel
+		case "tls-cert":
+			cfg.TLS.Cert = *tlsCert
+		case "tls-key":
+			cfg.TLS.Key = *tlsKey
+		case "tls-client-ca":
+			cfg.TLS.ClientCA = *clientCA
+		case "insecure-no-auth":
+			cfg.InsecureNoAuth = *noAuth
 		}
 	})
 	return cfg, cfg.validate()
@@ -170,6 +228,11 @@ func (c Config) validate() error {
 	for _, r := range c.ExportRoots {
 		if !filepath.IsAbs(r) {
 			bad = append(bad, fmt.Sprintf("export-roots: %q is not an absolute path", r))
+		}
+	}
+	for _, r := range c.ImportRoots {
+		if !filepath.IsAbs(r) {
+			bad = append(bad, fmt.Sprintf("import-roots: %q is not an absolute path", r))
 		}
 	}
 	if c.Jobs.Workers < 1 {

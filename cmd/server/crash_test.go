@@ -56,7 +56,7 @@ func TestKilledMidExportLeavesNothingComplete(t *testing.T) {
 		return nil, ""
 	}
 	getJSON := func(url string, v any) {
-		r, err := http.Get(url)
+		r, err := bearerClient(adminToken(t, data)).Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestKilledMidExportLeavesNothingComplete(t *testing.T) {
 
 	cmd, base := start()
 	final := filepath.Join(data, "exports", "web")
-	resp, err := http.Post(base+"/v1/vms/web-01/exports", "application/json", strings.NewReader(fmt.Sprintf(`{"directory": %q}`, final)))
+	resp, err := bearerClient(adminToken(t, data)).Post(base+"/v1/vms/web-01/exports", "application/json", strings.NewReader(fmt.Sprintf(`{"directory": %q}`, final)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/hyperv"
@@ -53,6 +54,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case cmdDiagnose:
 		return runDiagnose(ctx, rest, stdout, stderr)
+	case cmdToken:
+		return runToken(rest, stdout, stderr)
 	case cmdInstall, cmdUninstall, cmdStart, cmdStop:
 		if err := serviceCommand(ctx, cmd, rest, stdout, stderr); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -86,11 +89,21 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	if err != nil {
 		return err
 	}
+	// Insecure configurations are refused before anything starts
+	// (security-anchors T1).
+	if err := checkSecurity(cfg, os.Getenv); err != nil {
+		return err
+	}
 	log, closeLog, err := openLogger(cfg, stderr, tee)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	sec, err := openSecurity(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sec.Audit.Close()
 
 	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
@@ -125,11 +138,33 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	if err != nil {
 		return err
 	}
-	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name})
+	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name, Security: sec})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
+	}
+	// Decided on the address actually bound, so a name that resolved off
+	// loopback gets TLS too.
+	tc, fingerprint, generated, err := serverTLS(cfg, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+		certFrom := "tls.cert"
+		if cfg.TLS.Cert == "" {
+			certFrom = filepath.Join(cfg.DataDir, "tls", "cert.pem") + " (self-signed"
+			if generated {
+				certFrom += ", generated now"
+			}
+			certFrom += ")"
+		}
+		// Logged at every start so a client can pin it (the kubelet way).
+		log.Info("serving TLS", zap.String("certificate", certFrom), zap.String("sha256_fingerprint", fingerprint),
+			zap.Bool("client_certificates", cfg.TLS.ClientCA != ""))
 	}
 	srv := &http.Server{
 		Handler:           router,
@@ -137,19 +172,34 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
+		TLSConfig:         tc,
 	}
 	addr := ln.Addr().String()
+	try := "curl -H \"Authorization: Bearer $(cat " + filepath.Join(cfg.DataDir, auth.AdminTokenFile) + ")\" "
+	if cfg.InsecureNoAuth {
+		try = "curl "
+	}
+	if tc != nil && cfg.TLS.Cert == "" {
+		try += "--cacert " + filepath.Join(cfg.DataDir, "tls", "cert.pem") + " "
+	}
 	log.Info("hvport listening",
 		zap.String("backend", be.name), zap.String("namespace", be.svc.Namespace()),
 		zap.String("api", string(drv.API())), zap.String("listen", addr), zap.String("data_dir", cfg.DataDir), zap.Strings("export_roots", roots),
-		zap.String("try", "curl http://"+addr+"/v1/vms"))
+		zap.String("audit_log", sec.Audit.Path()), zap.String("try", try+scheme+"://"+addr+"/v1/vms"))
 	if ready != nil {
-		ready <- addr
+		ready <- scheme + "://" + addr
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if tc != nil {
+			serveErr <- srv.ServeTLS(ln, "", "") // with HTTP/2
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-serveErr:
 		return err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/internal/apitest"
 )
 
@@ -23,7 +24,10 @@ func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "hvport.yaml")
-	cfg := "log-level: warn\npoll-interval: 20ms\n" + extraConfig
+	cfg := "poll-interval: 20ms\n" + extraConfig
+	if !strings.Contains(extraConfig, "log-level:") {
+		cfg += "log-level: warn\n"
+	}
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +49,10 @@ func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 		}
 	})
 	select {
-	case addr := <-ready:
-		return "http://" + addr, filepath.Join(dir, "data")
+	case base := <-ready:
+		return base, filepath.Join(dir, "data")
 	case err := <-done:
+		done <- nil // for the cleanup, which waits for the exit
 		t.Fatalf("server did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start within 30s")
@@ -55,8 +60,8 @@ func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 	return "", ""
 }
 
-// walkthroughCommands returns the curl lines of the README's walkthrough.
-func walkthroughCommands(t *testing.T) []string {
+// readmeWalkthrough returns the README's walkthrough block.
+func readmeWalkthrough(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -68,8 +73,14 @@ func walkthroughCommands(t *testing.T) []string {
 	if start < 0 || end < start {
 		t.Fatal("README.md has no walkthrough markers")
 	}
+	return s[start:end]
+}
+
+// walkthroughCommands returns the curl lines of the README's walkthrough.
+func walkthroughCommands(t *testing.T) []string {
+	t.Helper()
 	var cmds []string
-	for _, line := range strings.Split(s[start:end], "\n") {
+	for _, line := range strings.Split(readmeWalkthrough(t), "\n") {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, "curl ") {
 			cmds = append(cmds, line)
 		}
@@ -162,7 +173,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		return resp.StatusCode, body
 	}
 	jobState := func(id string) (string, int) {
-		_, body := send(curl{method: "GET", url: base + "/v1/jobs/" + id, header: http.Header{}})
+		_, body := send(curl{method: "GET", url: base + "/v1/jobs/" + id, header: http.Header{"Authorization": {"Bearer " + adminToken(t, dataDir)}}})
 		var j struct {
 			State           string `json:"state"`
 			PercentComplete int    `json:"percentComplete"`
@@ -174,7 +185,17 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if len(cmds) < 12 {
 		t.Fatalf("README walkthrough has %d curl commands, want the 12 of the README", len(cmds))
 	}
+	// The walkthrough reads the token the first start wrote, from the
+	// default data directory's file.
+	if !strings.Contains(readmeWalkthrough(t), "TOKEN=$(cat hvport-data/"+auth.AdminTokenFile+")") {
+		t.Fatal("the README walkthrough does not read the admin token from hvport-data/" + auth.AdminTokenFile)
+	}
+	token := adminToken(t, dataDir)
 	for _, line := range cmds {
+		if !strings.Contains(line, `-H "Authorization: Bearer $TOKEN"`) {
+			t.Errorf("README curl line without the token: %s", line)
+		}
+		line = strings.ReplaceAll(line, "$TOKEN", token)
 		line = strings.ReplaceAll(line, "http://127.0.0.1:8080", base)
 		line = strings.ReplaceAll(line, "$EXPORTS", exports)
 		line = strings.ReplaceAll(line, "$JOB", job)
@@ -284,7 +305,8 @@ func TestSimSeedAndControlsFiles(t *testing.T) {
 	controls := filepath.Join(dir, "controls.yaml")
 	os.WriteFile(controls, []byte("random-seed: 7\nfaults:\n  - method: ExportSystemDefinition\n    return-value: 32775\n"), 0o644)
 	base, dataDir := startServer(t, fmt.Sprintf("sim:\n  seed-file: %q\n  controls-file: %q\n", seed, controls))
-	resp, err := http.Get(base + "/v1/vms")
+	client := bearerClient(adminToken(t, dataDir))
+	resp, err := client.Get(base + "/v1/vms")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +319,7 @@ func TestSimSeedAndControlsFiles(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/v1/vms/only-vm/exports", strings.NewReader(
 		fmt.Sprintf(`{"directory": %q}`, filepath.Join(dataDir, "exports", "x"))))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +328,7 @@ func TestSimSeedAndControlsFiles(t *testing.T) {
 	resp.Body.Close()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		r, _ := http.Get(base + "/v1/jobs/" + j.ID)
+		r, _ := client.Get(base + "/v1/jobs/" + j.ID)
 		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
 		if bytes.Contains(b, []byte(`"state":"failed"`)) {
