@@ -23,6 +23,7 @@ import (
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/internal/apitest"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
@@ -50,6 +51,9 @@ type envOptions struct {
 	freeSpace func(string) (uint64, error)
 	v1        bool   // talk to the simulator's root\virtualization (v1) namespace
 	auditPath string // default <data-dir>/audit.log
+	// importRoots are added to the import roots (e.g. another env's
+	// export root, to import what it exported).
+	importRoots []string
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -78,7 +82,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: sim.DefaultHostName}
-	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
+	importDirs, err := imports.DefaultRoots(context.Background(), drv, store.Roots())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The folder around the export root is an import root too: tests copy
+	// to places next to it, and other hosts' export roots can be added.
+	importDirs = append(append(importDirs, filepath.Dir(root)), o.importRoots...)
+	impRoots, err := roots.New("import", importDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports")}
 	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
 	tokens, err := auth.OpenStore(filepath.Join(dataDir, auth.StoreFile))
 	if err != nil {

@@ -158,7 +158,7 @@ func TestImportSettingsBadSources(t *testing.T) {
 		t.Fatalf("not an export: %d %s", status, body)
 	}
 	status, _, body = e.do("GET", "/v1/import-settings?directory=relative/dir", "", "")
-	if status != 422 {
+	if status != 403 || !strings.Contains(string(body), "absolute") {
 		t.Fatalf("relative: %d %s", status, body)
 	}
 	status, _, body = e.do("GET", "/v1/import-settings", "", "")
@@ -317,7 +317,11 @@ func TestImportWarnsWhenTargetsIgnored(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	dir := exportVM(t, e, "db-01", "db")
 	destroyVM(t, e, sim.DemoDB01ID)
-	j := finalJob(e, startImport(t, e, fmt.Sprintf(`{"directory": %q, "settings": {"targetVhdDataRoot": "/elsewhere"}}`, dir)).ID)
+	// Ignored or not, a path the client sends is confined to the roots.
+	if s, _, b := e.do("POST", "/v1/imports", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"targetVhdDataRoot": "/elsewhere"}}`, dir)); s != 403 {
+		t.Fatalf("an ignored target outside the roots = %d %s", s, b)
+	}
+	j := finalJob(e, startImport(t, e, fmt.Sprintf(`{"directory": %q, "settings": {"targetVhdDataRoot": %q}}`, dir, filepath.Join(e.root, "..", "elsewhere"))).ID)
 	importResult(t, j)
 	if len(j.Warnings) == 0 || !strings.Contains(j.Warnings[0], "createCopy") {
 		t.Fatalf("warnings = %v", j.Warnings)
@@ -334,7 +338,7 @@ func TestMissingSwitchFixedThroughTheReport(t *testing.T) {
 	}
 	a := newEnv(t, envOptions{seed: seed})
 	dir := exportVM(t, a, "app", "app")
-	b := newEnv(t, envOptions{})
+	b := newEnv(t, envOptions{importRoots: []string{a.root}})
 	r := b.importSettings(dir)
 	var fix map[string]any
 	for _, inc := range r.Incompatibilities {

@@ -96,7 +96,7 @@ func TestV1CopyWithDefaultTargetsAndMissingSwitchFix(t *testing.T) {
 	}
 	a := newEnv(t, envOptions{seed: seed, v1: true})
 	dir := exportVM(t, a, "app", "app")
-	b := newEnv(t, envOptions{v1: true})
+	b := newEnv(t, envOptions{v1: true, importRoots: []string{a.root}})
 	r := b.importSettings(dir)
 	var fix map[string]any
 	for _, inc := range r.Incompatibilities {

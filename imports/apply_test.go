@@ -1,7 +1,6 @@
 package imports
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,5 +101,3 @@ func TestModeNames(t *testing.T) {
 		}
 	}
 }
-
-func asErr(err error, target **errs.Error) bool { return errors.As(err, target) }

@@ -37,6 +37,9 @@ type inspected struct {
 // planned VM (keeping the id, or with a new one when the id is in use),
 // reads it, validates it, and always destroys it.
 func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
+	if err := s.checkPackage(dir); err != nil {
+		return nil, err
+	}
 	def, err := hyperv.FindDefinition(dir)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package imports
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/progress"
+	"github.com/hvport/hvport/roots"
 )
 
 // Progress is what an import job reports to (the registry's Reporter).
@@ -25,7 +25,10 @@ type Service struct {
 	Driver *hyperv.Driver
 	// Exports resolves an export id to its directory; optional.
 	Exports *exports.Store
-	Log     *zap.Logger
+	// Roots confine every path an import reads or writes; nil refuses
+	// every path (deny by default). See DefaultRoots.
+	Roots *roots.Set
+	Log   *zap.Logger
 	// CopyFile copies one disk for createCopy imports; default fcopy.Copy.
 	// Tests wrap it to hold a copy mid-way.
 	CopyFile func(ctx context.Context, src, dst string, progress func(done int64)) error
@@ -92,14 +95,11 @@ func (s *Service) ResolveDirectory(src Source) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return e.Dir, nil
+		return s.confineDirectory("exportId", e.Dir)
 	case src.Directory == "":
 		return "", errs.Field("directory", "required (or exportId): the absolute path of an export on the Hyper-V host")
 	}
-	if !filepath.IsAbs(src.Directory) {
-		return "", errs.Field("directory", "must be an absolute path on the Hyper-V host, got \""+src.Directory+"\"")
-	}
-	return filepath.Clean(src.Directory), nil
+	return s.confineDirectory("directory", src.Directory)
 }
 
 // DefaultSettings returns the import settings Hyper-V would use for the
@@ -145,6 +145,9 @@ func (s *Service) Plan(ctx context.Context, src Source, patch *Patch) (*Plan, er
 		return nil, err
 	}
 	p := &Plan{s: s, in: in, Settings: st, warnings: warnings}
+	if err := p.confine(); err != nil {
+		return nil, err
+	}
 	if err := p.check(ctx); err != nil {
 		return nil, err
 	}
@@ -172,20 +175,14 @@ func (p *Plan) check(ctx context.Context) error {
 	if !st.CreateCopy {
 		return nil
 	}
+	// confine checked every path: inside the import roots, canonical,
+	// sources that are disk images, targets that do not exist yet.
 	for i, src := range st.SourceResourcePaths {
-		dst := st.TargetResourcePaths[i]
-		if !filepath.IsAbs(dst) {
-			return errs.Field(fmt.Sprintf("settings.targetResourcePaths[%d]", i), "must be an absolute path")
-		}
-		if _, err := os.Stat(dst); err == nil {
-			return &errs.Error{Kind: errs.Conflict, Msg: "the copy target " + dst + " already exists; choose another targetResourcePaths[" + fmt.Sprint(i) + "] or targetVhdDataRoot",
-				Extra: map[string]any{"target": dst}}
-		}
-		p.copies = append(p.copies, copyPair{src, dst})
+		p.copies = append(p.copies, copyPair{src, st.TargetResourcePaths[i]})
 	}
 	for _, root := range []struct{ field, dir string }{{"settings.targetVmDataRoot", st.TargetVmDataRoot}, {"settings.targetSnapshotDataRoot", st.TargetSnapshotDataRoot}} {
-		if !filepath.IsAbs(root.dir) {
-			return errs.Field(root.field, "must be an absolute path")
+		if root.dir == "" {
+			return errs.Field(root.field, "required with createCopy: an absolute path inside the import roots")
 		}
 	}
 	cfg := filepath.Join(st.TargetVmDataRoot, "Virtual Machines", p.in.def.VMID+".vmcx")

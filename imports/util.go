@@ -1,11 +1,13 @@
 package imports
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -60,3 +62,5 @@ func freshDir(parent, name string) string {
 		dir = filepath.Join(parent, clean+"-"+strconv.Itoa(i))
 	}
 }
+
+func asErr(err error, target **errs.Error) bool { return errors.As(err, target) }

@@ -51,14 +51,33 @@
 //
 // # What runs where
 //
-// On Linux (go test ./roots/): the whole checklist's lexical rows through
-// Check with the Windows flavor against C:\exports and D:\data\import; the
-// same inputs through Resolve with the POSIX flavor on a real temporary
-// root (rows 1-28 and 32, '\' read as '/'); symlinks of every kind (rows 17,
-// 18), hard links through ResolveFile (row 20), mount points both simulated
-// (an injected device function) and real (/proc below a root of "/"; row
-// 21); VM names through CheckName (row 31); FuzzCheck and FuzzResolve.
-// Rows 29 and 30 are covered by imports and exports.
+// On Linux (go test ./roots/), checklist_test.go holds Part 3 as a table:
+//
+//   - every lexical row (1-16, 22-28, 32) through Check with the Windows
+//     flavor against C:\exports and D:\data\import, each relative input
+//     joined to both roots and also tried as given;
+//   - the same inputs, '\' read as '/', through Set.Resolve with the POSIX
+//     flavor on a real temporary root with its neighbours on disk
+//     (root-evil, root2, ROOT, a sentinel outside), checking that nothing
+//     on disk changes;
+//   - file-system rows on POSIX: symlinks of every kind, dangling, relative,
+//     absolute, to inside and to outside the root (rows 17, 18), hard links
+//     through ResolveFile (row 20), mount points with an injected device
+//     function (row 21; resolve_unix_test.go also uses the real /proc below
+//     a root of "/"), nested and non-ASCII positive controls (row 32);
+//   - VM names through CheckName for both flavors (row 31);
+//   - rows 29 and 30 are marked as covered by imports and exports.
+//
+// FuzzCheck (oracle: an independent containment test per flavor) and
+// FuzzResolve (real tree with planted links; oracle: inside the root, no
+// link on the way per os.Lstat, and the tree is unchanged) are seeded with
+// every checklist input.
+//
+// windows_test.go runs on a Windows runner only: the grammar cross-checked
+// against path/filepath built for Windows, a real junction (mklink /J), a
+// Windows symlink, a hard link through NumberOfLinks, a real 8.3 alias and
+// device names. Each skips, naming its row, when the runner cannot build
+// the fixture.
 //
 // Needs Windows CI (windows_test.go runs what it can there; the rest needs
 // fixtures a Windows runner provides):

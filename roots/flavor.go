@@ -1,6 +1,9 @@
 package roots
 
-import "runtime"
+import (
+	"runtime"
+	"strconv"
+)
 
 // Flavor is a path grammar. Check takes it as an argument, so the Windows
 // rules are tested on Linux too: path/filepath follows the GOOS the binary
@@ -30,7 +33,7 @@ func (f Flavor) String() string {
 	case Windows:
 		return "windows"
 	}
-	return "flavor(?)"
+	return "Flavor(" + strconv.Itoa(int(f)) + ")"
 }
 
 // isSep reports whether c separates components in f.

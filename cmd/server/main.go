@@ -27,6 +27,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/roots"
 )
 
 func main() {
@@ -130,7 +131,11 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	sweepDone := sweepWhenIdle(sweepCtx, drv, store, log.Named("exports"))
 	defer func() { stopSweep(); <-sweepDone }() // before the backend closes
 	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
-	impSvc := &imports.Service{Driver: drv, Exports: store, Log: log.Named("imports")}
+	impRoots, err := openImportRoots(ctx, cfg, drv, store.Roots())
+	if err != nil {
+		return err
+	}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports")}
 	// Jobs are kept in <data-dir>/jobs: their history survives a restart,
 	// and one a restart interrupted is recorded as such.
 	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")},
@@ -186,8 +191,8 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	}
 	log.Info("hvport listening",
 		zap.String("backend", be.name), zap.String("namespace", be.svc.Namespace()),
-		zap.String("api", string(drv.API())), zap.String("listen", addr), zap.String("data_dir", cfg.DataDir), zap.Strings("export_roots", roots),
-		zap.String("audit_log", sec.Audit.Path()), zap.String("try", try+scheme+"://"+addr+"/v1/vms"))
+		zap.String("api", string(drv.API())), zap.String("listen", addr), zap.String("data_dir", cfg.DataDir), zap.Strings("export_roots", store.Roots()),
+		zap.Strings("import_roots", impRoots.Dirs()), zap.String("audit_log", sec.Audit.Path()), zap.String("try", try+scheme+"://"+addr+"/v1/vms"))
 	if ready != nil {
 		ready <- scheme + "://" + addr
 	}
@@ -261,4 +266,22 @@ func newLogger(cfg Config, w io.Writer) (*zap.Logger, error) {
 		enc = zapcore.NewConsoleEncoder(encCfg)
 	}
 	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
+}
+
+// openImportRoots returns the configured import roots, or Hyper-V's default
+// VM and disk folders plus the export roots; each is created if missing.
+func openImportRoots(ctx context.Context, cfg Config, drv *hyperv.Driver, exportRoots []string) (*roots.Set, error) {
+	dirs := cfg.ImportRoots
+	if len(dirs) == 0 {
+		var err error
+		if dirs, err = imports.DefaultRoots(ctx, drv, exportRoots); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("import root: %w", err)
+		}
+	}
+	return roots.New("import", dirs)
 }

@@ -214,3 +214,40 @@ func TestTokenCanaryNeverLeaks(t *testing.T) {
 		t.Fatal("no job record written")
 	}
 }
+
+// The real command refuses an insecure configuration with one line and a
+// non-zero exit, before it listens or writes anything.
+func TestInsecureStartIsRefusedWithOneLine(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		args  []string
+		setup func(dataDir string)
+		want  string
+	}{
+		{"no auth off loopback", []string{"--listen", "0.0.0.0:0", "--insecure-no-auth"}, nil, "insecure-no-auth"},
+		{"token store readable by others", []string{"--listen", "127.0.0.1:0"}, func(d string) {
+			os.MkdirAll(d, 0o700)
+			os.WriteFile(filepath.Join(d, auth.StoreFile), []byte(`{"version":1,"tokens":[]}`), 0o644)
+			os.Chmod(filepath.Join(d, auth.StoreFile), 0o644)
+		}, auth.StoreFile},
+		{"admin token readable by others", []string{"--listen", "127.0.0.1:0"}, func(d string) {
+			os.MkdirAll(d, 0o700)
+			os.WriteFile(filepath.Join(d, auth.AdminTokenFile), []byte("hvp_x_y\n"), 0o644)
+			os.Chmod(filepath.Join(d, auth.AdminTokenFile), 0o644)
+		}, auth.AdminTokenFile},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "data")
+			if c.setup != nil {
+				c.setup(dataDir)
+			}
+			var stderr bytes.Buffer
+			args := append([]string{"--backend", "sim", "--data-dir", dataDir, "--log-level", "error"}, c.args...)
+			code := cli(context.Background(), args, io.Discard, &stderr)
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+				t.Fatalf("exit %d, stderr %q: want one line naming %s", code, stderr.String(), c.want)
+			}
+		})
+	}
+}

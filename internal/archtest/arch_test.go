@@ -16,10 +16,10 @@ var forbidden = map[string][]string{
 	// The driver speaks only the wmi seam: no transport, no HTTP, no jobs.
 	"hyperv": {"wmi/com", "wmi/sim", "handlers", "jobs", "exports", "imports", "api"},
 	// The registry runs work it does not know.
-	"jobs": {"hyperv", "wmi", "wmi/com", "wmi/sim", "handlers", "exports", "imports", "api"},
+	"jobs": {"hyperv", "wmi", "wmi/com", "wmi/sim", "handlers", "exports", "imports", "api", "auth", "audit", "roots"},
 	// The application rooms know no HTTP and no transport.
-	"exports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs"},
-	"imports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs"},
+	"exports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs", "auth", "audit"},
+	"imports": {"handlers", "api", "wmi/com", "wmi/sim", "jobs", "auth", "audit"},
 	// Handlers reach Hyper-V only through the driver and the rooms.
 	"handlers": {"wmi/com", "wmi/sim"},
 	// The seam and the transports know nothing above them.
@@ -27,6 +27,12 @@ var forbidden = map[string][]string{
 	"wmi/sim": {"hyperv", "handlers", "jobs", "exports", "imports", "wmi/com"},
 	"wmi/com": {"hyperv", "handlers", "jobs", "exports", "imports", "wmi/sim"},
 	"errs":    {"hyperv", "handlers", "jobs", "exports", "imports", "wmi"},
+	// Security rooms: leaf libraries the edge and the application rooms
+	// use; they know nothing of HTTP, Hyper-V or jobs.
+	"roots":            {"handlers", "jobs", "exports", "imports", "hyperv", "wmi", "api", "auth", "audit"},
+	"auth":             {"handlers", "jobs", "exports", "imports", "hyperv", "wmi", "api", "roots", "audit"},
+	"audit":            {"handlers", "jobs", "exports", "imports", "hyperv", "wmi", "api", "roots", "auth"},
+	"internal/secfile": {"handlers", "jobs", "exports", "imports", "hyperv", "wmi", "api", "roots", "auth", "audit"},
 }
 
 func deps(t *testing.T, pkg, goos string) map[string]bool {
