@@ -278,8 +278,12 @@ func (s *Store) Bootstrap(tokenFile string) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
-	if err := secfile.MkdirPrivate(filepath.Dir(tokenFile)); err != nil {
-		return false, err
+	// A fresh data directory is made private; an existing one is left as
+	// its administrator set it up (it may hold export roots Hyper-V writes).
+	if dir := filepath.Dir(tokenFile); !exists(dir) {
+		if err := secfile.MkdirPrivate(dir); err != nil {
+			return false, err
+		}
 	}
 	_, tok, err := s.Create(CreateRequest{Name: "admin", Role: Admin, CreatedBy: "bootstrap"})
 	if err != nil {
@@ -289,4 +293,9 @@ func (s *Store) Bootstrap(tokenFile string) (bool, error) {
 		return false, fmt.Errorf("admin token: %w", err)
 	}
 	return true, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -111,7 +111,11 @@ w 'C:\hvport\hvport.exe' start --name hvport-smoke || { cat "$app/logs/hvport.lo
 addr=$(grep -o '"listen":"127\.0\.0\.1:[0-9]*"' "$app/logs/hvport.log" | tail -1 | cut -d'"' -f4)
 [ -n "$addr" ] || { cat "$app/logs/hvport.log"; fail "the service logged no listen address"; }
 echo "service listens on $addr"
-body=$(curl -sS -m 10 "http://$addr/v1/vms") || fail "GET /v1/vms"
+# The first start wrote an admin token into the data directory.
+[ -s "$app/data/admin.token" ] || fail "the service wrote no admin token"
+token=$(tr -d '\r\n' <"$app/data/admin.token")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -m 10 "http://$addr/v1/vms")" = 401 ] || fail "GET /v1/vms without a token is not 401"
+body=$(curl -sS -m 10 -H "Authorization: Bearer $token" "http://$addr/v1/vms") || fail "GET /v1/vms"
 echo "$body" | head -c 300; echo
 echo "$body" | grep -q '"web-01"' || fail "the service did not answer with the demo VMs"
 w 'C:\hvport\hvport.exe' stop --name hvport-smoke || fail "stop"

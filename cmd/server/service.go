@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -55,7 +56,7 @@ func parseServiceCommand(cmd command, args []string, stderr io.Writer) (serviceS
 		switch f.Name {
 		case "name":
 			return
-		case "config", "data-dir":
+		case "config", "data-dir", "tls-cert", "tls-key", "tls-client-ca":
 			abs, err := filepath.Abs(v)
 			if err != nil && visitErr == nil {
 				visitErr = fmt.Errorf("--%s %s: %w", f.Name, v, err)
@@ -76,12 +77,15 @@ func parseServiceCommand(cmd command, args []string, stderr io.Writer) (serviceS
 		return spec, err
 	}
 	spec.Config = cfg
-	for _, p := range append([]string{cfg.DataDir, cfg.LogFile}, cfg.ExportRoots...) {
+	paths := []string{cfg.DataDir, cfg.LogFile, cfg.AuditLog, cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.ClientCA}
+	paths = append(append(paths, cfg.ExportRoots...), cfg.ImportRoots...)
+	for _, p := range paths {
 		if p != "" && !isAbs(p) {
 			return spec, fmt.Errorf("path %q in the configuration is relative; a service runs in C:\\Windows\\System32, so use absolute paths", p)
 		}
 	}
-	return spec, nil
+	// An insecure configuration fails the install, not the service's start.
+	return spec, checkSecurity(cfg, os.Getenv)
 }
 
 // isAbs reports whether p is absolute either as a Windows path (C:\x,
