@@ -27,5 +27,6 @@ func ParseRole(s string) (Role, bool) {
 // role grants nothing (deny by default).
 func (r Role) Includes(need Role) bool {
 	have, ok := roleRank[r]
-	return ok && have >= roleRank[need]
+	want, known := roleRank[need]
+	return ok && known && have >= want
 }

@@ -94,3 +94,24 @@ func TestJobsSurviveARestart(t *testing.T) {
 		t.Fatal("a pruned job came back")
 	}
 }
+
+// Who submitted a job is part of its record and survives a restart.
+func TestSubmitterSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	r := openRegistry(t, dir, Options{})
+	who := &Submitter{Kind: "token", ID: "token:abc123", Name: "portal"}
+	j, err := r.Submit(Spec{Kind: KindExport, Submitter: who}, func(ctx context.Context, rep Reporter) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, r, j.ID)
+	if s, _ := r.Get(j.ID); s.Submitter == nil || *s.Submitter != *who {
+		t.Fatalf("submitter = %+v", s.Submitter)
+	}
+	shutdown(t, r)
+	r2 := openRegistry(t, dir, Options{})
+	defer shutdown(t, r2)
+	if s, err := r2.Get(j.ID); err != nil || s.Submitter == nil || *s.Submitter != *who {
+		t.Fatalf("after a restart: %+v %v", s.Submitter, err)
+	}
+}
