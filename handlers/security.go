@@ -149,7 +149,7 @@ func (g *guard) on(r chi.Router) func(method, pattern string, need auth.Role, h 
 // the audit record before the handler runs (refusing with 503 when it
 // cannot) and the outcome after.
 func (g *guard) permit(method, pattern string, need auth.Role, h http.HandlerFunc) http.HandlerFunc {
-	mutating := method != http.MethodGet && method != http.MethodHead
+	mutating := method != http.MethodGet && method != http.MethodHead && !readOnlyPOST[pattern]
 	return func(w http.ResponseWriter, r *http.Request) {
 		if need == public {
 			h(w, r)
@@ -191,6 +191,11 @@ func (g *guard) permit(method, pattern string, need auth.Role, h http.HandlerFun
 		}
 	}
 }
+
+// readOnlyPOST lists the POST routes that change nothing (a body instead
+// of a long query string): they are reads for the audit log, and go on
+// when it cannot be written.
+var readOnlyPOST = map[string]bool{"/v1/import-settings": true}
 
 // deny records a refused request (rate-limited per source).
 func (g *guard) deny(r *http.Request, id *auth.Identity, status int, reason string) {

@@ -467,6 +467,10 @@ func TestAuditFailureRefusesMutationsAndChangesNothing(t *testing.T) {
 		t.Fatalf("a token was created without an audit record: %+v", toks)
 	}
 	e.getJSON("/v1/vms", 200, nil)
+	// Reading import settings by POST is a read: it goes on.
+	if s, _, b := e.do("POST", "/v1/import-settings", "application/json", `{}`); s != 422 {
+		t.Fatalf("POST /v1/import-settings with the audit log down = %d %s, want its own 422", s, b)
+	}
 }
 
 // No CORS headers, ever; a browser's cross-origin "simple" POST without

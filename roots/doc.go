@@ -16,7 +16,7 @@
 //  2. Set.Resolve walks the existing components from the root through
 //     os.OpenRoot and Root.Lstat. Links are refused outright, even those
 //     that stay inside the root, as kubectl cp finally did after four
-//     incomplete fixes: a symbolic link (dangling or not), a junction or any
+//     CVEs (CVE-2019-1002101, -11246, -11249, -11251): a symbolic link (dangling or not), a junction or any
 //     directory reparse point, a device, pipe or socket, and an entry on
 //     another file system than its root (a mount point; os.Root does not
 //     stop there). Set.ResolveFile also opens the file through the os.Root
@@ -48,6 +48,11 @@
 // GODEBUG winsymlink=0 changes nothing). Deduplicated files stay regular.
 // The link count and volume serial number come from
 // GetFileInformationByHandle on the handle opened through the os.Root.
+// filepath.EvalSymlinks follows symlinks but not junctions, so a root
+// configured through a junction keeps that spelling; a root that is itself
+// a mount point (a cluster shared volume) is accepted, since the walk
+// starts below it. New refuses a root whose drive is not a fixed disk
+// (GetDriveType: mapped network, removable, RAM drives).
 //
 // # What runs where
 //
@@ -91,5 +96,5 @@
 //   - row 19: the link swap race, against the callers' os.Root use and root ACLs.
 //   - row 20: NumberOfLinks from GetFileInformationByHandle.
 //   - row 21: a volume mounted into a root (reparse point and volume serial checks).
-//   - row 22: mapped, SUBST and DFS drives (roots on them are refused by New).
+//   - row 22: a root on a mapped network drive is refused by New (GetDriveType); SUBST and DFS need a runner.
 package roots

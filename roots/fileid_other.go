@@ -8,6 +8,8 @@ import (
 	"os"
 )
 
+const openReadFlags = os.O_RDONLY
+
 func fileDevice(fs.FileInfo) (uint64, bool) { return 0, false }
 
 // handleInfo cannot tell a link count here: ResolveFile fails closed.

@@ -9,6 +9,11 @@ import (
 	"syscall"
 )
 
+// openReadFlags opens a file for reading without blocking: had a FIFO been
+// swapped in since the walk, opening it must not hang the request (the
+// identity check after the open then refuses it).
+const openReadFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
 // fileDevice is the device a file lives on: a directory whose device
 // differs from its root's is a mount point.
 func fileDevice(fi fs.FileInfo) (uint64, bool) {

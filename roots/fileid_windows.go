@@ -10,6 +10,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+const openReadFlags = os.O_RDONLY
+
 // fileDevice: Lstat on Windows carries no volume. Volume mount points are
 // reparse points (IO_REPARSE_TAG_MOUNT_POINT, like junctions) and are
 // refused as such by the walk; ResolveFile compares volume serial numbers

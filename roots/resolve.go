@@ -41,8 +41,12 @@ type Path struct {
 // create and open through os.Root, and roots must not be writable by
 // non-administrators (checklist implementation note 4).
 func (s *Set) Resolve(field, p string) (Path, error) {
-	path, _, err := s.resolve(field, p)
-	return path, err
+	path, _, r, err := s.resolve(field, p)
+	if err != nil {
+		return Path{}, err
+	}
+	r.Close()
+	return path, nil
 }
 
 // ResolveFile is Resolve for an existing regular file that will be read (an
@@ -53,22 +57,18 @@ func (s *Set) Resolve(field, p string) (Path, error) {
 // opened through os.Root and its handle checked, so a swap after the walk
 // is noticed too.
 func (s *Set) ResolveFile(field, p string) (Path, error) {
-	path, lfi, err := s.resolve(field, p)
+	path, lfi, r, err := s.resolve(field, p)
 	if err != nil {
 		return Path{}, err
 	}
+	defer r.Close()
 	if !path.Exists {
 		return Path{}, fieldError(errs.NotFound, field, "no such file")
 	}
 	if path.IsDir {
 		return Path{}, fieldError(errs.Invalid, field, "path is a directory, not a file")
 	}
-	r, err := os.OpenRoot(path.Root)
-	if err != nil {
-		return Path{}, s.rootFailed(field, err)
-	}
-	defer r.Close()
-	f, err := r.Open(path.Rel)
+	f, err := r.OpenFile(path.Rel, openReadFlags, 0)
 	if err != nil {
 		return Path{}, s.inspectFailed(field, err)
 	}
@@ -105,76 +105,79 @@ func (s *Set) ResolveFile(field, p string) (Path, error) {
 }
 
 // resolve is Resolve also returning the Lstat result of the last existing
-// component (nil when the walk ended at a missing one, or at the root).
-func (s *Set) resolve(field, p string) (Path, fs.FileInfo, error) {
+// component (nil when the walk ended at a missing one, or at the root) and,
+// unless it fails, the open, checked root, which the caller closes.
+func (s *Set) resolve(field, p string) (_ Path, _ fs.FileInfo, _ *os.Root, err error) {
 	i, rel, err := check(Native(), s.spellings, p)
 	if errors.Is(err, errOutside) {
 		e := fieldError(errs.PathForbidden, field, "path is outside the "+s.name+" roots")
 		e.Extra = map[string]any{"roots": s.Dirs()}
-		return Path{}, nil, e
+		return Path{}, nil, nil, e
 	}
 	if err != nil {
-		return Path{}, nil, fieldError(errs.PathForbidden, field, err.Error())
+		return Path{}, nil, nil, fieldError(errs.PathForbidden, field, err.Error())
 	}
 	root := s.dirs[s.owner[i]]
 	path := Path{Root: root, Rel: filepath.Join(rel...), Abs: filepath.Join(append([]string{root}, rel...)...)}
 
-	// The root was canonical when the set was built; refuse to work in it
-	// if it has since been replaced by a link.
-	if fi, err := os.Lstat(root); err != nil {
-		return Path{}, nil, s.rootFailed(field, err)
-	} else if !fi.IsDir() || isReparseDir(fi) {
-		return Path{}, nil, s.rootFailed(field, fmt.Errorf("root %s is no longer a plain directory (%v)", root, fi.Mode()))
-	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		return Path{}, nil, s.rootFailed(field, err)
+		return Path{}, nil, nil, s.rootFailed(field, err)
 	}
-	defer r.Close()
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	// The handle must be the directory New saw: a root replaced since
+	// (by a link to elsewhere, say) is not worked in.
 	rfi, err := r.Stat(".")
 	if err != nil {
-		return Path{}, nil, s.rootFailed(field, err)
+		return Path{}, nil, nil, s.rootFailed(field, err)
+	}
+	if !os.SameFile(rfi, s.info[s.owner[i]]) {
+		return Path{}, nil, nil, s.rootFailed(field, fmt.Errorf("root %s is no longer the directory it was at start-up", root))
 	}
 	rootDev, haveDev := s.device(rfi)
 	if len(rel) == 0 {
 		path.Exists, path.IsDir = true, true
-		return path, nil, nil
+		return path, nil, r, nil
 	}
 
 	var fi fs.FileInfo
 	for n := range rel {
 		fi, err = r.Lstat(filepath.Join(rel[:n+1]...))
 		if errors.Is(err, fs.ErrNotExist) {
-			return path, nil, nil // the rest is to be created
+			return path, nil, r, nil // the rest is to be created
 		}
 		if err != nil {
-			return Path{}, nil, s.inspectFailed(field, err)
+			return Path{}, nil, nil, s.inspectFailed(field, err)
 		}
 		mode := fi.Mode()
 		switch {
 		case mode&(fs.ModeSymlink|fs.ModeIrregular) != 0 || isReparseDir(fi):
 			// Links are refused outright, even ones that stay inside the
-			// root: kubectl cp's filters failed four times (CVE-2019-1002101,
-			// -11246, -11249, -11251) until it stopped following links at
+			// root: kubectl cp went through four CVEs (CVE-2019-1002101,
+			// -11246, -11249, -11251) before it stopped following links at
 			// all. Go reports a junction as ModeIrregular (or as ModeSymlink
 			// with GODEBUG winsymlink=0), rows 17, 18.
-			return Path{}, nil, fieldError(errs.PathForbidden, field, "a component is a symbolic link, junction or reparse point")
+			return Path{}, nil, nil, fieldError(errs.PathForbidden, field, "a component is a symbolic link, junction or reparse point")
 		case mode&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) != 0:
-			return Path{}, nil, fieldError(errs.PathForbidden, field, "a component is a device, pipe or socket")
+			return Path{}, nil, nil, fieldError(errs.PathForbidden, field, "a component is a device, pipe or socket")
 		case !mode.IsDir() && !mode.IsRegular():
-			return Path{}, nil, fieldError(errs.PathForbidden, field, "a component is not a directory or a regular file")
+			return Path{}, nil, nil, fieldError(errs.PathForbidden, field, "a component is not a directory or a regular file")
 		}
 		// os.Root does not stop at file system boundaries: a mount point
 		// (or a bind-mounted file) inside a root reaches another disk (row 21).
 		if dev, ok := s.device(fi); ok && haveDev && dev != rootDev {
-			return Path{}, nil, fieldError(errs.PathForbidden, field, "a component is a mount point of another file system")
+			return Path{}, nil, nil, fieldError(errs.PathForbidden, field, "a component is a mount point of another file system")
 		}
 		if mode.IsRegular() && n < len(rel)-1 {
-			return Path{}, nil, fieldError(errs.Invalid, field, "a component is a file")
+			return Path{}, nil, nil, fieldError(errs.Invalid, field, "a component is a file")
 		}
 	}
 	path.Exists, path.IsDir = true, fi.IsDir()
-	return path, fi, nil
+	return path, fi, r, nil
 }
 
 // fieldError is an error of kind k naming field, with reason as both the

@@ -163,17 +163,23 @@ func TestResolveFile(t *testing.T) {
 	wantReason(t, err, errs.PathForbidden, "source", "alternate data stream")
 }
 
-// A root replaced by a link after New is not followed.
-func TestResolveRootReplacedByLink(t *testing.T) {
-	e := newPosixEnv(t)
-	if err := os.Rename(e.root, e.root+".old"); err != nil {
-		t.Fatal(err)
-	}
-	symlink(t, e.outside, e.root)
-	for _, resolve := range []func(string, string) (Path, error){e.set.Resolve, e.set.ResolveFile} {
-		_, err := resolve("directory", e.root+"/secret")
-		if errs.KindOf(err) != errs.Internal || !strings.Contains(err.Error(), "root cannot be used") {
-			t.Errorf("error %v, want an internal error about the root", err)
+// A root replaced after New, by a link or by another directory, is not
+// worked in.
+func TestResolveRootReplaced(t *testing.T) {
+	for name, replace := range map[string]func(e *posixEnv){
+		"link":      func(e *posixEnv) { symlink(t, e.outside, e.root) },
+		"directory": func(e *posixEnv) { writeFile(t, e.root+"/secret") },
+	} {
+		e := newPosixEnv(t)
+		if err := os.Rename(e.root, e.root+".old"); err != nil {
+			t.Fatal(err)
+		}
+		replace(e)
+		for _, resolve := range []func(string, string) (Path, error){e.set.Resolve, e.set.ResolveFile} {
+			_, err := resolve("directory", e.root+"/secret")
+			if err == nil || errs.KindOf(err) != errs.Internal || !strings.Contains(err.Error(), "root cannot be used") {
+				t.Errorf("%s: error %v, want an internal error about the root", name, err)
+			}
 		}
 	}
 }

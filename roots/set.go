@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 )
 
-// Set is a named group of configured roots ("export", "import").
+// Set is a named group of configured roots ("export", "import"). Build it
+// with New; it does not change afterwards and is safe for concurrent use.
 type Set struct {
 	name string
 	dirs []string // canonical: cleaned, symlinks resolved
@@ -16,6 +17,9 @@ type Set struct {
 	// symlink). owner[i] is the index in dirs that spellings[i] stands for.
 	spellings []string
 	owner     []int
+	// info is what each root was when New ran: Resolve refuses to work in
+	// a root that is no longer that directory (replaced by a link, say).
+	info []fs.FileInfo
 	// device reports the file system a FileInfo lives on; a test replaces
 	// it to simulate a mount point (checklist row 21).
 	device func(fs.FileInfo) (uint64, bool)
@@ -26,8 +30,11 @@ type Set struct {
 // (filepath.EvalSymlinks) so the canonical form is what is compared and
 // what every Path is built from. A directory listed twice is kept once.
 // The canonical form must be a plain local path of the native flavor (on
-// Windows X:\...): a root that resolves to a UNC or device path is refused,
-// so no client path can reach another host through a root (goal P3).
+// Windows X:\... on a fixed disk: a root that resolves to a UNC or device
+// path, or lies on a network, removable or RAM drive, is refused), so no
+// client path can reach another host through a root (goal P3, checklist
+// row 22). A root may itself be a mount point (a cluster shared volume,
+// say): the walk starts below it.
 func New(name string, dirs []string) (*Set, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%s roots: none configured", name)
@@ -52,10 +59,14 @@ func New(name string, dirs []string) (*Set, error) {
 		if comps, reason := parse(Native(), canon); reason != "" || hasDots(comps) {
 			return nil, fmt.Errorf("%s root %q resolves to %q, which is not a local absolute path", name, d, canon)
 		}
+		if err := checkVolume(canon); err != nil {
+			return nil, fmt.Errorf("%s root %q: %w", name, d, err)
+		}
 		if s.hasDir(canon) {
 			continue
 		}
 		s.dirs = append(s.dirs, canon)
+		s.info = append(s.info, fi)
 		s.spellings = append(s.spellings, canon)
 		s.owner = append(s.owner, len(s.dirs)-1)
 		if !sameComps(Native(), clean, canon) {

@@ -88,11 +88,20 @@ func TestCLIExitCodes(t *testing.T) {
 func TestServerStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
+	ready := make(chan string, 1)
+	serverReady = ready
+	defer func() { serverReady = nil }()
 	var errOut bytes.Buffer
 	go func() {
 		done <- cli(ctx, []string{"--listen", "127.0.0.1:0", "--backend", "sim", "--data-dir", t.TempDir(), "--log-level", "warn"}, io.Discard, &errOut)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Wait for the server to listen (an event, not a sleep: a loaded
+	// machine may take long to start), then stop it.
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("the server exited %d before listening: %s", code, errOut.String())
+	}
 	cancel()
 	select {
 	case code := <-done:

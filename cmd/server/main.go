@@ -67,7 +67,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if err := run(ctx, rest, stderr, nil); err != nil {
+	if err := run(ctx, rest, stderr, serverReady); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -76,6 +76,10 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// serverReady, when not nil, receives the server's base URL once the
+// default command listens (tests wait on it instead of sleeping).
+var serverReady chan<- string
 
 // run starts the server and blocks until ctx is done, then shuts down
 // gracefully. ready, if not nil, receives the listening address.
