@@ -167,6 +167,12 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // checked against api/openapi.yaml by the client's transport.
 func (e *env) do(method, path, contentType, body string) (int, http.Header, []byte) {
 	e.t.Helper()
+	return e.send(e.client, method, path, contentType, body)
+}
+
+// send is do with another client (another token).
+func (e *env) send(c *http.Client, method, path, contentType, body string) (int, http.Header, []byte) {
+	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -178,7 +184,7 @@ func (e *env) do(method, path, contentType, body string) (int, http.Header, []by
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := e.client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

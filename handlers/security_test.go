@@ -26,24 +26,11 @@ import (
 // document.
 func (e *env) sendAs(token, method, path, body string) (int, http.Header, []byte) {
 	e.t.Helper()
-	var rd io.Reader
+	ct := ""
 	if body != "" {
-		rd = strings.NewReader(body)
+		ct = "application/json"
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := e.clientAs(token).Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	return e.send(e.clientAs(token), method, path, ct, body)
 }
 
 // Every route the router serves is in the permission table, and the table

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hvport/hvport/api"
 	"github.com/hvport/hvport/auth"
 )
 
@@ -121,18 +122,10 @@ func tokenList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if asJSON {
-		type row struct {
-			ID        string     `json:"id"`
-			Name      string     `json:"name"`
-			Role      string     `json:"role"`
-			VMs       []string   `json:"vms"`
-			CreatedAt time.Time  `json:"createdAt"`
-			ExpiresAt *time.Time `json:"expiresAt"`
-			CreatedBy string     `json:"createdBy"`
-		}
-		rows := make([]row, 0, len(all))
+		rows := make([]api.Token, 0, len(all))
 		for _, t := range all {
-			rows = append(rows, row{t.ID, t.Name, string(t.Role), append([]string{}, t.VMs...), t.CreatedAt, t.ExpiresAt, t.CreatedBy})
+			rows = append(rows, api.Token{ID: t.ID, Name: t.Name, Role: string(t.Role), VMs: append([]string{}, t.VMs...),
+				CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, CreatedBy: t.CreatedBy})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

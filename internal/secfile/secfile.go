@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/hvport/hvport/internal/atomicfile"
 )
@@ -19,35 +18,8 @@ import (
 // file is made private before the first byte is written, so the secret is
 // never readable by others, not even for a moment; the rename carries its
 // permissions to path, whatever path had before.
-func WritePrivate(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = protectFile(f); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return atomicfile.SyncDir(dir)
+func WritePrivate(path string, data []byte) error {
+	return atomicfile.WriteFileWith(path, data, protectFile)
 }
 
 // MkdirPrivate creates dir and any missing parents, and makes dir itself
