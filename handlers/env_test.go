@@ -51,6 +51,10 @@ type envOptions struct {
 	freeSpace func(string) (uint64, error)
 	v1        bool   // talk to the simulator's root\virtualization (v1) namespace
 	auditPath string // default <data-dir>/audit.log
+	// validationFailsJob: the simulator's ValidatePlannedSystem job fails
+	// when it finds incompatibilities, instead of completing with them as
+	// a real host does.
+	validationFailsJob bool
 	// importRoots are added to the import roots (e.g. another env's
 	// export root, to import what it exported).
 	importRoots []string
@@ -60,7 +64,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	log := zaptest.NewLogger(t)
 	dataDir := t.TempDir()
-	host, err := sim.New(sim.Options{DataDir: dataDir, Seed: o.seed, CopyBytesPerSecond: o.copyRate, Logger: log.Named("sim")})
+	host, err := sim.New(sim.Options{DataDir: dataDir, Seed: o.seed, CopyBytesPerSecond: o.copyRate, Logger: log.Named("sim"),
+		ValidationFailsJob: o.validationFailsJob})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -338,6 +338,12 @@ func TestMissingSwitchFixedThroughTheReport(t *testing.T) {
 	}
 	a := newEnv(t, envOptions{seed: seed})
 	dir := exportVM(t, a, "app", "app")
+	// Hyper-V reports the missing switch on a validation job that
+	// completed (a real host) or failed (the other variant): both show it.
+	failing := newEnv(t, envOptions{importRoots: []string{a.root}, validationFailsJob: true})
+	if r := failing.importSettings(dir); len(r.Incompatibilities) != 1 || r.Incompatibilities[0].MessageID != "33012" {
+		t.Fatalf("with a failing validation job: %+v", r.Incompatibilities)
+	}
 	b := newEnv(t, envOptions{importRoots: []string{a.root}})
 	r := b.importSettings(dir)
 	var fix map[string]any

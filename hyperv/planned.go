@@ -270,17 +270,30 @@ type Incompatibility struct {
 
 // ValidatePlanned runs ValidatePlannedSystem and returns its
 // incompatibilities; a job failure without Msvm_Error details is an error.
+//
+// A real host reports incompatibilities on a validation job that
+// *completed* (JobState 7 or 32768), read with GetErrorEx (facts §2.4, the
+// correction: Microsoft's Pvm sample ValidatePvm lists the job's errors
+// after success; the Hyper-V PowerShell client's
+// EndValidatePlannedVirtualSystem throws only for a failed job, then
+// returns the errors). A job that failed with a list of Msvm_Error is read
+// the same way; a failure without one is an error.
 func (d *Driver) ValidatePlanned(ctx context.Context, p *Planned) ([]Incompatibility, error) {
-	_, _, err := d.call(ctx, "validate the planned VM", "ValidatePlannedSystem", wmi.Params{"PlannedSystem": p.Path}, false, progress.Discard)
-	if err == nil {
-		return nil, nil
-	}
+	_, job, err := d.call(ctx, "validate the planned VM", "ValidatePlannedSystem", wmi.Params{"PlannedSystem": p.Path}, false, progress.Discard)
+	var found []*wmi.Object
 	var je *wmi.JobError
-	if !errors.As(err, &je) || len(je.Errors) == 0 {
+	switch {
+	case err == nil && job != "":
+		found = d.jobErrors(context.WithoutCancel(ctx), job)
+	case err == nil:
+		return nil, nil // finished synchronously: no job to read errors from
+	case errors.As(err, &je) && len(je.Errors) > 0:
+		found = je.Errors
+	default:
 		return nil, err
 	}
-	out := make([]Incompatibility, 0, len(je.Errors))
-	for _, e := range je.Errors {
+	out := make([]Incompatibility, 0, len(found))
+	for _, e := range found {
 		out = append(out, Incompatibility{MessageID: e.String("MessageID"), Message: e.String("Message"), Source: e.String("ErrorSource")})
 	}
 	return out, nil

@@ -146,18 +146,18 @@ func (h *Host) jobRequestStateChange(call *methodCall) (*wmi.Object, error) {
 }
 
 // jobErrorsLocked returns the job's Msvm_Error instances: its own list
-// (a validation's incompatibilities), else one for a job that did not
-// complete, none otherwise.
+// (a validation's incompatibilities, on a completed job as on a failed
+// one), else one for a job that did not complete, none otherwise.
 func (h *Host) jobErrorsLocked(j *job) []*wmi.Object {
-	if j.errorCode == 0 && (j.state == wmi.JobCompleted || !wmi.JobStateTerminal(j.state)) {
-		return nil
-	}
-	if j.errors != nil {
+	if j.errors != nil && (wmi.JobStateTerminal(j.state) || j.errorCode != 0) {
 		out := make([]*wmi.Object, len(j.errors))
 		for i, e := range j.errors {
 			out[i] = e.Clone()
 		}
 		return out
+	}
+	if j.errorCode == 0 && (j.state == wmi.JobCompleted || !wmi.JobStateTerminal(j.state)) {
+		return nil
 	}
 	return []*wmi.Object{h.jobErrorObjectLocked(j)}
 }

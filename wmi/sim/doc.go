@@ -328,13 +328,16 @@
 //   - New GUIDs (GenerateNewSystemIdentifier TRUE): random for the VM,
 //     derived from it for snapshots and network adapters.
 //   - Switches are matched by GUID, then by name (INFERRED).
-//   - ValidatePlannedSystem always starts a job; incompatibilities are
-//     Msvm_Error instances with MessageID 33012 (missing switch,
-//     documented) or invented ones (message_ids.go: 32900 missing virtual
-//     hard disk, 32901 unsupported configuration version, 32902 GUID
-//     already registered, 32903 missing snapshot); ErrorCode 32784 when
-//     the version is unsupported, else 32768. The version is checked here,
-//     not at import.
+//   - ValidatePlannedSystem always starts a job, which completes (7)
+//     with the incompatibilities on it, read with GetErrorEx, as on a real
+//     host (facts §2.4, the correction: Microsoft's Pvm sample ValidatePvm;
+//     the Hyper-V PowerShell client). Options.ValidationFailsJob makes it
+//     end in 10 instead, ErrorCode 32784 when the version is unsupported,
+//     else 32768. Incompatibilities are Msvm_Error instances with
+//     MessageID 33012 (missing switch, documented) or invented ones
+//     (message_ids.go: 32900 missing virtual hard disk, 32901 unsupported
+//     configuration version, 32902 GUID already registered, 32903 missing
+//     snapshot). The version is checked here, not at import.
 //   - RealizePlannedSystem validates again, copies the runtime state and
 //     writes the configurations into the data roots, never copies disks
 //     (so it re-points no parent locator; the realized chains are read

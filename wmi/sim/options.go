@@ -91,6 +91,14 @@ type Options struct {
 	// (The default must be the zero value, so the switch names the
 	// non-default behaviour.)
 	ImportSynchronous bool
+	// ValidationFailsJob makes ValidatePlannedSystem's job end in 10
+	// Exception when the planned VM has incompatibilities. The default
+	// (false) is what real hosts do (hyperv-wmi-facts.md §2.4, the
+	// correction): the job completes (JobState 7, ErrorCode 0) and the
+	// incompatibilities are read from it with GetErrorEx, as Microsoft's
+	// Pvm sample (ImportUtilities.cs, ValidatePvm) and the Hyper-V
+	// PowerShell client do. A client must handle both.
+	ValidationFailsJob bool
 	// HostRelease is the Windows Server release the host runs, which sets
 	// the VM configuration versions it supports (hyperv-wmi-facts.md §2.7):
 	// "2016" (5.0-8.0), "2019" (5.0-9.0), "2022" (8.0-10.0, the default)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hvport/hvport/wmi"
@@ -16,10 +17,15 @@ import (
 // Synchronous failures, in order: a fault rule; PlannedSystem names no
 // planned VM → 32773; the planned VM is busy → 32774. Otherwise it always
 // returns 4096 and a job of type 61, also with Options.ImportSynchronous:
-// the result is the job. The job completes (JobState 7) when the planned
-// VM has no incompatibility; otherwise it ends in 10 Exception with one
-// Msvm_Error per incompatibility from GetErrorEx (GetError returns the
-// first), in this order:
+// the result is the job. The job completes (JobState 7, ErrorCode 0)
+// whether or not the planned VM is compatible, and GetErrorEx on it
+// returns one Msvm_Error per incompatibility (GetError the first): on a
+// real host the incompatibilities arrive on a successful job (facts §2.4,
+// the correction: Microsoft's Pvm sample ValidatePvm prints the job's
+// errors after the job succeeded; the Hyper-V PowerShell client's
+// EndValidatePlannedVirtualSystem throws only for a failed job and then
+// returns the errors). With Options.ValidationFailsJob the job instead
+// ends in 10 Exception carrying the same list. The order:
 //
 //  1. the configuration version is not supported by the host
 //     (MessageIDUnsupportedVersion; the job's ErrorCode is then 32784,
@@ -40,7 +46,8 @@ import (
 //     parent (MessageIDVirtualHardDiskNotFound, ErrorSource the disk
 //     settings).
 //
-// Otherwise the job's ErrorCode is 32768. The messages other than 33012's
+// In the failing variant the job's ErrorCode is then 32784 for an
+// unsupported version, else 32768. The messages other than 33012's
 // are the simulator's wording. Not modelled: saved state that does not fit
 // the host's processor, and everything else a real host checks.
 
@@ -72,6 +79,11 @@ func (h *Host) validatePlannedSystem(call *methodCall) (*wmi.Object, error) {
 		}
 		h.mu.Lock()
 		err := h.validationFailureLocked(p, summary)
+		var incompatible *jobFailure
+		if errors.As(err, &incompatible) && incompatible.errors != nil && !h.opts.ValidationFailsJob {
+			// A real host: the job succeeds, the list is on it.
+			j.errors, err = incompatible.errors, nil
+		}
 		h.mu.Unlock()
 		if err != nil {
 			return err
