@@ -55,6 +55,9 @@ type envOptions struct {
 	// when it finds incompatibilities, instead of completing with them as
 	// a real host does.
 	validationFailsJob bool
+	// outParametersWithJobs: the simulator names imported and realized
+	// systems only in the methods' out-parameters, not through the jobs.
+	outParametersWithJobs bool
 	// importRoots are added to the import roots (e.g. another env's
 	// export root, to import what it exported).
 	importRoots []string
@@ -65,7 +68,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	log := zaptest.NewLogger(t)
 	dataDir := t.TempDir()
 	host, err := sim.New(sim.Options{DataDir: dataDir, Seed: o.seed, CopyBytesPerSecond: o.copyRate, Logger: log.Named("sim"),
-		ValidationFailsJob: o.validationFailsJob})
+		ValidationFailsJob: o.validationFailsJob, OutParametersWithJobs: o.outParametersWithJobs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -437,3 +437,22 @@ func TestConcurrentImportSettingsReads(t *testing.T) {
 		t.Fatal("planned VMs left behind")
 	}
 }
+
+// A host whose jobs name nothing through Msvm_AffectedJobElement but whose
+// methods fill ImportedSystem / ResultingSystem: the driver falls back to
+// the out-parameters (issue #10, point 4; the import failed with "its job
+// names no planned VM" before).
+func TestImportWithResultsOnlyInOutParameters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{outParametersWithJobs: true})
+	dir := exportVM(t, e, "web-01", "web")
+	if r := e.importSettings(dir); r.VM.Name != "web-01" {
+		t.Fatalf("import settings = %+v", r)
+	}
+	res := importResult(t, finalJob(e, startImport(t, e, fmt.Sprintf(`{"directory": %q, "settings": {"generateNewId": true, "createCopy": true, "name": "from-out-params"}}`, dir)).ID))
+	var vm api.VMDetail
+	e.getJSON("/v1/vms/"+res["vm"].(map[string]any)["id"].(string), 200, &vm)
+	if vm.Name != "from-out-params" {
+		t.Fatalf("imported VM = %+v", vm.VM)
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -95,6 +97,9 @@ func TestFromWMIClassifiesOnce(t *testing.T) {
 		{&wmi.MethodError{Method: "ExportSystemDefinition", Code: wmi.ReturnAccessDenied}, errs.HostFailed},
 		{&wmi.MethodError{Method: "DestroySystem", Code: wmi.CIMReturnInvalidState, CIMStyle: true}, errs.InvalidState},
 		{&wmi.MethodError{Method: "DestroySystem", Code: wmi.CIMReturnInvalidParameter, CIMStyle: true}, errs.Invalid},
+		// Hyper-V's own codes from CIM-style methods classify as Hyper-V's.
+		{&wmi.MethodError{Method: "DestroySystem", Code: wmi.ReturnInvalidState, CIMStyle: true}, errs.InvalidState},
+		{&wmi.MethodError{Method: "ModifyResourceSettings", Code: wmi.ReturnFileInUse, CIMStyle: true}, errs.Conflict},
 		{&wmi.JobError{JobState: wmi.JobException, ErrorCode: 32768}, errs.HostFailed},
 		{&wmi.JobError{JobState: wmi.JobKilled}, errs.Cancelled},
 		{&wmi.Error{HResult: wmi.WBEMNotFound}, errs.NotFound},
@@ -130,5 +135,67 @@ func TestEnumNamesRoundTrip(t *testing.T) {
 	}
 	if _, ok := ParseSnapshotMode("ExportAllSnapshots"); ok {
 		t.Error("names are case-sensitive")
+	}
+}
+
+// Vendor codes of CIM-style methods have names (issue #10, point 5): they
+// read "unknown return code" before.
+func TestCIMStyleVendorCodesAreNamed(t *testing.T) {
+	for code, want := range map[uint32]string{32775: "Invalid state for this operation", 32779: "File in Use", 4: "Invalid Parameter", 32800: "unknown return code 32800"} {
+		me := &wmi.MethodError{Method: "DestroySystem", Code: code, CIMStyle: true}
+		if got := me.Meaning(); got != want {
+			t.Errorf("CIM-style %d = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// Every EnabledState value of v2's RequestStateChange page has a name
+// (issue #10, point 3: 32779-32787 read "unknown" before).
+func TestEveryDocumentedEnabledStateIsNamed(t *testing.T) {
+	want := map[uint16]string{32779: "fastSaved", 32780: "fastSaving", 32781: "runningCritical", 32782: "offCritical",
+		32783: "stoppingCritical", 32784: "savedCritical", 32785: "pausedCritical", 32786: "startingCritical", 32787: "resetCritical",
+		2: "running", 3: "off", 6: "saved", 9: "paused"}
+	for v, name := range want {
+		if got := StateName(v); got != name {
+			t.Errorf("EnabledState %d = %q, want %q", v, got, name)
+		}
+	}
+	if StateName(32799) != "unknown" {
+		t.Error("an undocumented value has a name")
+	}
+}
+
+// jobStates answers Get on a job path with JobState values in turn (the
+// last one repeats) and counts the polls.
+type jobStates struct {
+	wmi.Services
+	states []uint16
+	polls  int
+}
+
+func (j *jobStates) Namespace() string { return wmi.NamespaceV2 }
+
+func (j *jobStates) Get(ctx context.Context, path string) (*wmi.Object, error) {
+	s := j.states[min(j.polls, len(j.states)-1)]
+	j.polls++
+	o := &wmi.Object{Class: wmi.ClassConcreteJob, Path: path}
+	o.MustAdd("JobState", wmi.CIMUint16, false, s).MustAdd("ErrorCode", wmi.CIMUint16, false, uint16(0)).
+		MustAdd("PercentComplete", wmi.CIMUint16, false, uint16(50))
+	return o, nil
+}
+
+// A job in 11 Service or 12 Query Pending is followed on until it ends
+// (issue #10, point 2: waitJob stopped at 11 and reported a failure).
+func TestWaitJobPollsThroughServiceAndQueryPending(t *testing.T) {
+	svc := &jobStates{states: []uint16{wmi.JobRunning, wmi.JobService, wmi.JobQueryPending, wmi.JobCompleted}}
+	d, err := New(svc, Options{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.waitJob(context.Background(), "op", `\\H\root\virtualization\v2:Msvm_ConcreteJob.InstanceID="x"`, progress.Discard, d.log); err != nil {
+		t.Fatalf("waitJob = %v", err)
+	}
+	if svc.polls != 4 {
+		t.Fatalf("%d polls, want 4 (running, service, query pending, completed)", svc.polls)
 	}
 }

@@ -112,16 +112,22 @@ func (d *Driver) ImportDefinition(ctx context.Context, def Definition, newID boo
 	if err != nil {
 		return nil, err
 	}
+	// A job names the planned VM through Msvm_AffectedJobElement (the
+	// Pvm sample, facts §2.4; the out-parameter is NULL then on most hosts,
+	// §6.4); when the association names nothing, the out-parameter
+	// ImportedSystem is what os-win's import_vm_definition reads.
 	path := out.String("ImportedSystem")
-	if job != "" || path == "" {
+	if job != "" {
 		objs, err := d.affected(ctx, job, wmi.ClassPlannedComputerSystem)
 		if err != nil {
 			return nil, err
 		}
-		if len(objs) == 0 {
-			return nil, errs.E(errs.HostFailed, "ImportSystemDefinition finished but its job names no planned VM")
+		if len(objs) > 0 {
+			path = objs[0].Path
 		}
-		path = objs[0].Path
+	}
+	if path == "" {
+		return nil, errs.E(errs.HostFailed, "ImportSystemDefinition finished but names no planned VM (neither its job nor its ImportedSystem out-parameter)")
 	}
 	p, err := d.ReadPlanned(ctx, path)
 	if err != nil {
@@ -305,8 +311,11 @@ func (d *Driver) RealizePlanned(ctx context.Context, p *Planned, prog Progress) 
 	if err != nil {
 		return VM{}, err
 	}
+	// As for ImportSystemDefinition: the job's Msvm_AffectedJobElement
+	// first (the Pvm sample), the out-parameter ResultingSystem when the
+	// association names nothing (os-win's realize_vm).
 	path := out.String("ResultingSystem")
-	if job != "" || path == "" {
+	if job != "" {
 		objs, err := d.affected(ctx, job, wmi.ClassComputerSystem)
 		if err != nil {
 			return VM{}, err
@@ -316,10 +325,12 @@ func (d *Driver) RealizePlanned(ctx context.Context, p *Planned, prog Progress) 
 				return vmFrom(o), nil
 			}
 		}
-		if len(objs) == 0 {
-			return VM{}, errs.E(errs.HostFailed, "RealizePlannedSystem finished but its job names no VM")
+		if len(objs) > 0 {
+			return vmFrom(objs[0]), nil
 		}
-		return vmFrom(objs[0]), nil
+	}
+	if path == "" {
+		return VM{}, errs.E(errs.HostFailed, "RealizePlannedSystem finished but names no VM (neither its job nor its ResultingSystem out-parameter)")
 	}
 	o, err := d.svc.Get(ctx, path)
 	if err != nil {

@@ -38,6 +38,11 @@ var stateNames = map[uint16]string{
 	wmi.EnabledOffline: "saved", wmi.EnabledQuiesce: "paused", wmi.EnabledStarting: "starting",
 	wmi.EnabledSaving: "saving", wmi.EnabledPausing: "pausing", wmi.EnabledResuming: "resuming",
 	32768: "paused", 32769: "saved", 32770: "starting", 32771: "snapshotting", 32774: "stopping",
+	wmi.EnabledFastSaved: "fastSaved", wmi.EnabledFastSaving: "fastSaving",
+	wmi.EnabledRunningCritical: "runningCritical", wmi.EnabledOffCritical: "offCritical",
+	wmi.EnabledStoppingCritical: "stoppingCritical", wmi.EnabledSavedCritical: "savedCritical",
+	wmi.EnabledPausedCritical: "pausedCritical", wmi.EnabledStartingCritical: "startingCritical",
+	wmi.EnabledResetCritical: "resetCritical",
 }
 
 // StateName is the REST name of an EnabledState value.

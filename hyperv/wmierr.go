@@ -60,6 +60,9 @@ func methodKind(me *wmi.MethodError) errs.Kind {
 		case wmi.CIMReturnNotSupported:
 			return errs.NotSupported
 		}
+		if me.Code >= 32768 { // Hyper-V's own codes, as CIMReturnText names them
+			return codeKind(me.Code)
+		}
 		return errs.HostFailed
 	}
 	return codeKind(me.Code)

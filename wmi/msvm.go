@@ -105,8 +105,16 @@ var cimReturnTexts = map[uint32]string{
 }
 
 // CIMReturnText is the documented meaning of a CIM-style return code.
+// Codes from 32768 on are vendor-specific in the CIM convention, and
+// Hyper-V's CIM-style methods (DestroySystem, ModifySystemSettings,
+// ModifyResourceSettings) do return its own codes there (32775 for a VM in
+// the wrong state, 32779 for a file in use): those are named as the
+// Hyper-V-style ones are.
 func CIMReturnText(code uint32) string {
 	if s, ok := cimReturnTexts[code]; ok {
+		return s
+	}
+	if s, ok := returnTexts[code]; ok && code >= 32768 {
 		return s
 	}
 	return fmt.Sprintf("unknown return code %d", code)
@@ -138,6 +146,8 @@ const (
 	JobKilled       uint16 = 9
 	JobException    uint16 = 10
 	JobService      uint16 = 11
+	// JobQueryPending is listed by the v1 Msvm_ConcreteJob page.
+	JobQueryPending uint16 = 12
 	// JobCompletedWithWarnings is vendor state 32768, which os-win treats
 	// as success.
 	JobCompletedWithWarnings uint16 = 32768
@@ -145,7 +155,7 @@ const (
 
 var jobStateTexts = map[uint16]string{
 	2: "New", 3: "Starting", 4: "Running", 5: "Suspended", 6: "Shutting Down",
-	7: "Completed", 8: "Terminated", 9: "Killed", 10: "Exception", 11: "Service",
+	7: "Completed", 8: "Terminated", 9: "Killed", 10: "Exception", 11: "Service", 12: "Query Pending",
 	32768: "Completed with warnings",
 }
 
@@ -160,9 +170,15 @@ func JobStateText(s uint16) string {
 // JobStateTerminal reports whether a job in state s will not change again.
 // 2, 3, 4, 5, 6 keep running; everything else is an end (libvirt treats
 // 11 Service as failure too).
+//
+// 11 Service and 12 Query Pending are not ends: the job is being serviced
+// or waits for a query, and goes on. Microsoft's samples poll while a job
+// is neither Completed nor failed, so they keep polling there too
+// (WmiUtilities.cs); libvirt's hyperv_wmi.c counting 11 as a failure is
+// the exception, not followed here.
 func JobStateTerminal(s uint16) bool {
 	switch s {
-	case JobNew, JobStarting, JobRunning, JobSuspended, JobShuttingDown:
+	case JobNew, JobStarting, JobRunning, JobSuspended, JobShuttingDown, JobService, JobQueryPending:
 		return false
 	}
 	return true
@@ -211,6 +227,19 @@ const (
 	EnabledSaving        uint16 = 32773
 	EnabledPausing       uint16 = 32776
 	EnabledResuming      uint16 = 32777
+	// v2's fast-save and "critical" states (the storage of a running VM
+	// became unavailable): the values Msvm_ComputerSystem.RequestStateChange's
+	// page lists (FastSaved 32779 … ResetCritical 32787), as the Hyper-V
+	// PowerShell module's VMState enumeration names them.
+	EnabledFastSaved        uint16 = 32779
+	EnabledFastSaving       uint16 = 32780
+	EnabledRunningCritical  uint16 = 32781
+	EnabledOffCritical      uint16 = 32782
+	EnabledStoppingCritical uint16 = 32783
+	EnabledSavedCritical    uint16 = 32784
+	EnabledPausedCritical   uint16 = 32785
+	EnabledStartingCritical uint16 = 32786
+	EnabledResetCritical    uint16 = 32787
 )
 
 // Msvm_VirtualSystemExportSettingData.CopySnapshotConfiguration.

@@ -102,7 +102,9 @@ func (h *Host) importSystemDefinition(call *methodCall) (*wmi.Object, error) {
 			h.planned = append(h.planned, p)
 			h.persistLocked()
 			imported = h.plannedSystemPath(plannedID)
-			j.affected = imported
+			if !h.opts.OutParametersWithJobs {
+				j.affected = imported
+			}
 			return nil
 		})
 	}
@@ -110,8 +112,11 @@ func (h *Host) importSystemDefinition(call *methodCall) (*wmi.Object, error) {
 		caption: importJobCaption, description: importJobDescription}
 	ret, job := h.launchAndUnlock(spec, h.opts.ImportSynchronous, work)
 	result := ""
-	if ret == wmi.ReturnOK {
+	switch {
+	case ret == wmi.ReturnOK:
 		result = imported
+	case ret == wmi.ReturnJobStarted && h.opts.OutParametersWithJobs:
+		result = h.plannedSystemPath(plannedID)
 	}
 	return outParams(ret, refProp("ImportedSystem", result), jobOutParam(job)), nil
 }

@@ -91,6 +91,14 @@ type Options struct {
 	// (The default must be the zero value, so the switch names the
 	// non-default behaviour.)
 	ImportSynchronous bool
+	// OutParametersWithJobs makes ImportSystemDefinition and
+	// RealizePlannedSystem fill their object out-parameter (ImportedSystem,
+	// ResultingSystem) even when they start a job, and their jobs name no
+	// Msvm_AffectedJobElement: a host where the association returns
+	// nothing and only the out-parameters tell (what os-win's
+	// migrationutils import_vm_definition reads). The default follows
+	// facts §6.4: NULL out-parameters, the association filled.
+	OutParametersWithJobs bool
 	// ValidationFailsJob makes ValidatePlannedSystem's job end in 10
 	// Exception when the planned VM has incompatibilities. The default
 	// (false) is what real hosts do (hyperv-wmi-facts.md §2.4, the

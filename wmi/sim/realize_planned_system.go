@@ -83,8 +83,11 @@ func (h *Host) realizePlannedSystem(call *methodCall) (*wmi.Object, error) {
 		summary: fmt.Sprintf("Failed to realize virtual machine '%s'.", name)}
 	ret, job := h.launchAndUnlock(h.plannedJobSpec(p, realizeJobCaption, realizeJobDescription), h.opts.ImportSynchronous, h.realizeWork(r))
 	result := ""
-	if ret == wmi.ReturnOK {
+	switch {
+	case ret == wmi.ReturnOK:
 		result = r.result
+	case ret == wmi.ReturnJobStarted && h.opts.OutParametersWithJobs:
+		result = h.vmSystemPath(id)
 	}
 	return outParams(ret, refProp("ResultingSystem", result), jobOutParam(job)), nil
 }
@@ -217,7 +220,9 @@ func (h *Host) realize(ctx context.Context, j *job, r *realization, out *created
 		h.removePlannedLocked(r.p)
 		h.persistLocked()
 		r.result = h.vmSystemPath(c.ID)
-		j.affected = r.result
+		if !h.opts.OutParametersWithJobs {
+			j.affected = r.result
+		}
 		h.log.Info("planned virtual machine realized", zap.String("vm", c.Name), zap.String("id", c.ID),
 			zap.String("configurationDataRoot", c.ConfigurationDataRoot))
 		return nil
