@@ -82,7 +82,8 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		plan.Release()
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Directory: plan.Final, Settings: view}
+	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Directory: plan.Final, Settings: view,
+		Exclusive: vmExclusive(vm.ID)}
 	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		plan.Release()

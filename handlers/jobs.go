@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -160,3 +161,8 @@ func submitter(r *http.Request) *jobs.Submitter {
 	}
 	return &jobs.Submitter{Kind: id.Kind, ID: id.Principal(), Name: id.Name}
 }
+
+// vmExclusive is the resource a job on a VM holds: one job per VM at a
+// time, in submission order (Hyper-V answers 32774 "System is in use" to a
+// second export of a VM that is exporting).
+func vmExclusive(id string) string { return "vm:" + strings.ToUpper(id) }

@@ -174,3 +174,27 @@ func TestQueuedJobCanBeCancelledBeforeItStarts(t *testing.T) {
 		t.Fatal("a job cancelled while queued wrote output")
 	}
 }
+
+// Exports of one VM submitted back to back all complete: the registry runs
+// them one after the other instead of letting Hyper-V refuse the second
+// with 32774 (issue #10, point 8).
+func TestBackToBackExportsOfOneVMAllComplete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{copyRate: 64 << 20, workers: 2})
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, filepath.Join(e.root, fmt.Sprintf("b2b-%d", i)))).ID)
+	}
+	sawWaiting := false
+	for _, id := range ids {
+		for _, s := range e.waitJob(id) {
+			sawWaiting = sawWaiting || s.Phase == "waiting for VM"
+		}
+		if s := e.waitJob(id); s[len(s)-1].State != "completed" {
+			t.Fatalf("export %s ended %s: %+v", id, s[len(s)-1].State, s[len(s)-1].Error)
+		}
+	}
+	if !sawWaiting {
+		t.Log("no snapshot caught a job waiting for the VM (the exports were quick)")
+	}
+}

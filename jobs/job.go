@@ -82,7 +82,18 @@ type Spec struct {
 	// request the key was first used with.
 	IdempotencyKey string
 	Fingerprint    string
+	// Exclusive names a resource the job needs alone (e.g. "vm:<GUID>"):
+	// jobs with the same Exclusive run one after the other, in the order
+	// they were queued; the later ones wait in phase WaitingPhase while
+	// other jobs run. Hyper-V refuses a second export of a VM that is
+	// exporting (32774 "System is in use"), so handlers serialise by VM
+	// here instead of colliding there.
+	Exclusive string
 }
+
+// WaitingPhase is the phase of a queued job whose Exclusive resource is
+// held by a running job.
+const WaitingPhase = "waiting for VM"
 
 // Work is what a job runs. It returns nil on success. It must watch ctx:
 // when ctx is cancelled with cause errs.ErrCancelled it stops the
@@ -128,6 +139,7 @@ type job struct {
 	done   chan struct{} // closed on reaching a terminal state
 	now    func() time.Time
 
+	exclusive   string       // Spec.Exclusive
 	key         string       // idempotency key, and the request's fingerprint
 	fingerprint string       //
 	rev         uint64       // bumped on every stored change

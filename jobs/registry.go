@@ -45,6 +45,7 @@ type Registry struct {
 	queue    []*job           // guarded by mu; FIFO of queued jobs
 	closed   bool             // guarded by mu
 	keys     map[string]keyed // guarded by mu; idempotency key → job
+	held     map[string]bool  // guarded by mu; Exclusive resources of running jobs
 	store    *store           // nil: in memory only
 	wake     chan struct{}    // signals workers that the queue changed
 	quit     chan struct{}    // closed by Shutdown
@@ -68,7 +69,7 @@ func New(opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, keys: map[string]keyed{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, keys: map[string]keyed{}, held: map[string]bool{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	r.base, r.stopBase = context.WithCancelCause(context.Background())
 	for i := 0; i < opts.Workers; i++ {
 		r.workerWG.Add(1)
@@ -121,7 +122,8 @@ func Open(opts Options, dir string) (*Registry, error) {
 
 // Submit queues work and returns the new job's snapshot.
 func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
-	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now, key: spec.IdempotencyKey, fingerprint: spec.Fingerprint}
+	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now, key: spec.IdempotencyKey, fingerprint: spec.Fingerprint,
+		exclusive: spec.Exclusive}
 	if r.store != nil {
 		j.persist = r.store.save
 	}
@@ -289,11 +291,17 @@ func (r *Registry) worker() {
 			return
 		}
 		r.run(j)
+		if j.exclusive != "" {
+			r.mu.Lock()
+			delete(r.held, j.exclusive)
+			r.mu.Unlock()
+		}
 		r.signal() // let another idle worker look at the queue
 	}
 }
 
-// next pops a queued job, waiting for one; nil once shut down.
+// next pops the oldest queued job whose Exclusive resource is free,
+// waiting for one; nil once shut down. Jobs passed over say why.
 func (r *Registry) next() *job {
 	for {
 		r.mu.Lock()
@@ -301,9 +309,19 @@ func (r *Registry) next() *job {
 			r.mu.Unlock()
 			return nil
 		}
-		if len(r.queue) > 0 {
-			j := r.queue[0]
-			r.queue = r.queue[1:]
+		for i, j := range r.queue {
+			if j.exclusive != "" && r.held[j.exclusive] {
+				j.mu.Lock()
+				if j.snap.State == Queued {
+					j.snap.Phase = WaitingPhase
+				}
+				j.mu.Unlock()
+				continue
+			}
+			if j.exclusive != "" {
+				r.held[j.exclusive] = true
+			}
+			r.queue = append(r.queue[:i:i], r.queue[i+1:]...)
 			more := len(r.queue) > 0
 			r.mu.Unlock()
 			if more {
