@@ -115,6 +115,16 @@ func Field(field, reason string, allowed ...string) *Error {
 // WithOp sets Op and returns e.
 func (e *Error) WithOp(op string) *Error { e.Op = op; return e }
 
+// Message is the client-facing message of err: its *Error's Msg, or a
+// generic text for other errors (whose text may hold internals).
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return "an internal error occurred"
+}
+
 // KindOf returns the Kind of the first *Error in err's chain, or Internal.
 func KindOf(err error) Kind {
 	var e *Error

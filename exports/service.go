@@ -67,6 +67,10 @@ type Plan struct {
 	layout   string // where Hyper-V's layout lands inside staging
 	hv       *hyperv.ExportPlan
 	released bool
+	// need is the preflight's estimate of the export's size and free what
+	// the destination's volume had then (0 when unknown).
+	need int64
+	free uint64
 }
 
 // Plan validates a request against the export roots, the destination, the
@@ -149,7 +153,9 @@ func (s *Service) checkSpace(ctx context.Context, p *Plan) error {
 	if err != nil {
 		return err
 	}
+	p.need = need
 	avail, err := s.freeSpace(p.Final)
+	p.free = avail
 	if err != nil {
 		s.Log.Warn("cannot read free space; skipping the preflight", zap.String("dir", p.Final), zap.Error(err))
 		return nil
@@ -204,8 +210,10 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}()
 
 	// Hyper-V's part is 0-90%, hashing 90-99%, publishing the rest.
-	if err := p.hv.Run(ctx, progress.Scale(prog, 0, 90)); err != nil {
-		return err
+	// Hyper-V reports only a percentage: bytes are estimated from it and
+	// the plan's size.
+	if err := p.hv.Run(ctx, progress.EstimateBytes(progress.Scale(prog, 0, 90), p.need)); err != nil {
+		return p.explainDiskFull(err)
 	}
 	prog.Phase("verifying")
 	files, total, err := hashTree(ctx, p.layout, progress.Scale(prog, 90, 99))
@@ -313,4 +321,30 @@ func checkDisks(root string, files []File) error {
 		}
 	}
 	return nil
+}
+
+// explainDiskFull says, for an export that ran out of space, on which
+// volume and how much it needed (as far as the preflight knew).
+func (p *Plan) explainDiskFull(err error) error {
+	if !errs.Is(err, errs.InsufficientStorage) {
+		return err
+	}
+	root := p.s.Store.rootOf(p.Final)
+	msg := "the export ran out of space on the volume that holds " + root
+	extra := map[string]any{"volume": root}
+	if p.need > 0 {
+		msg += ": it needs about " + humanBytes(uint64(p.need))
+		extra["requiredBytes"] = p.need
+		if p.free > 0 {
+			msg += ", and " + humanBytes(p.free) + " were free when it started"
+			extra["availableBytes"] = p.free
+		}
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		for k, v := range e.Extra {
+			extra[k] = v
+		}
+	}
+	return &errs.Error{Kind: errs.InsufficientStorage, Msg: msg + " (" + errs.Message(err) + ")", Extra: extra, Err: err}
 }

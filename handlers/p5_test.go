@@ -41,8 +41,12 @@ func TestDiskFullMidCopy(t *testing.T) {
 	e.host.SetDiskQuota(3 << 20)
 	dir := filepath.Join(e.root, "full")
 	j := finalJob(e, e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir)).ID)
-	if j.State != "failed" || j.Error == nil || !strings.Contains(j.Error.Detail, "not enough space") {
-		t.Fatalf("job = %+v", j)
+	// 507 insufficient-storage naming the volume (issue #10, point 9: it
+	// was 502 hyperv-failed).
+	if j.State != "failed" || j.Error == nil || !strings.Contains(j.Error.Detail, "not enough space") ||
+		j.Error.Type != "urn:hvport:problem:insufficient-storage" || j.Error.Status != 507 ||
+		!strings.Contains(j.Error.Detail, "volume that holds "+e.root) || !strings.Contains(j.Error.Detail, "needs about") {
+		t.Fatalf("job error = %+v", j.Error)
 	}
 	if left, _ := filepath.Glob(filepath.Join(e.root, "*")); len(left) != 0 {
 		t.Fatalf("left behind: %v", left)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/wmi"
@@ -92,7 +93,30 @@ func jobKind(je *wmi.JobError) errs.Kind {
 	if je.JobState == wmi.JobKilled || je.JobState == wmi.JobTerminated {
 		return errs.Cancelled
 	}
+	if diskFull(je) {
+		return errs.InsufficientStorage
+	}
 	return codeKind(uint32(je.ErrorCode))
+}
+
+// diskFull reports whether a job failed for lack of space. Hyper-V reports
+// the Win32 error as an HRESULT in the job's ErrorDescription or its
+// Msvm_Error messages: ERROR_DISK_FULL (112, 0x80070070, "There is not
+// enough space on the disk.") or ERROR_HANDLE_DISK_FULL (39, 0x80070027),
+// as listed in Microsoft's System Error Codes (0-499); the job's ErrorCode
+// itself is only 32768 Failed.
+func diskFull(je *wmi.JobError) bool {
+	texts := []string{je.Description}
+	for _, e := range je.Errors {
+		texts = append(texts, e.String("Message"), e.String("ErrorDescription"))
+	}
+	for _, t := range texts {
+		t = strings.ToLower(t)
+		if strings.Contains(t, "0x80070070") || strings.Contains(t, "0x80070027") || strings.Contains(t, "not enough space on the disk") {
+			return true
+		}
+	}
+	return false
 }
 
 func jobMessage(je *wmi.JobError) string {

@@ -48,3 +48,30 @@ func (discard) WMIJob(string)      {}
 func (discard) Warn(string)        {}
 func (discard) Result(any)         {}
 func (discard) Bytes(int64, int64) {}
+
+// EstimateBytes reports, with every percentage of a step that counts no
+// bytes itself (a Hyper-V export job reports only PercentComplete), the
+// matching share of total as bytes done, so a client can show bytes and a
+// rate for the whole job. total <= 0 reports nothing more.
+func EstimateBytes(r Reporter, total int64) Reporter {
+	if total <= 0 {
+		return r
+	}
+	return estimated{r, total}
+}
+
+type estimated struct {
+	Reporter
+	total int64
+}
+
+func (e estimated) Progress(p int) {
+	e.Reporter.Progress(p)
+	if p < 0 {
+		p = 0
+	}
+	if p > 100 {
+		p = 100
+	}
+	e.Reporter.Bytes(e.total*int64(p)/100, e.total)
+}
