@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -130,6 +131,8 @@ func checkDestination(final string, overwrite bool) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return errs.Field("directory", "the path is too long for the host's file system")
 	case err != nil:
 		return &errs.Error{Kind: errs.Conflict, Msg: "the destination " + final + " exists and is not a usable directory", Err: err,
 			Extra: map[string]any{"target": final}}

@@ -49,3 +49,18 @@ func TestLeftoverPlannedVMCanBeDiscarded(t *testing.T) {
 		t.Fatalf("unknown planned VM: %d", status)
 	}
 }
+
+// A v1 host has no planned VMs: the list is empty and a delete is 404
+// (issue #10, point 11: the list answered 502 with 0x80041010 before).
+func TestPlannedVMsOnAV1HostAreNone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{v1: true})
+	var l api.List[api.VMRef]
+	e.getJSON("/v1/planned-vms", http.StatusOK, &l)
+	if len(l.Items) != 0 {
+		t.Fatalf("planned VMs on a v1 host: %+v", l.Items)
+	}
+	if status, _, body := e.do("DELETE", "/v1/planned-vms/C0FFEE01-0000-4000-8000-000000000002", "", ""); status != 404 {
+		t.Fatalf("delete on a v1 host = %d %s", status, body)
+	}
+}

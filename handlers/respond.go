@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
@@ -120,9 +121,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // for copyVmStorage). Errors name the field.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return errs.E(errs.UnsupportedMedia, "the request body must be application/json, not %q", ct)
+		}
+		// JSON is UTF-8 (RFC 8259 §8.1); a body in another charset would
+		// be misread, not converted.
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return errs.E(errs.UnsupportedMedia, "the request body must be UTF-8 JSON, not charset %q", cs)
 		}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -134,6 +140,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errs.E(errs.BadRequest, "the request body is empty; a JSON object is required")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD: a name
+	// or path would then differ from what the client meant.
+	if !utf8.Valid(data) {
+		return errs.E(errs.BadRequest, "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -220,7 +220,7 @@ func (d *Driver) ModifyPlanned(ctx context.Context, p *Planned, name string, roo
 			return errs.Wrap(errs.Internal, err, "set %s", prop)
 		}
 	}
-	text, err := wmi.EncodeInstance(s)
+	text, err := d.embed(ctx, s)
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "encode the planned VM's settings")
 	}
@@ -258,7 +258,7 @@ func (d *Driver) ConnectNIC(ctx context.Context, nic PlannedNIC, switchPath stri
 }
 
 func (d *Driver) modifyResource(ctx context.Context, op string, s *wmi.Object) error {
-	text, err := wmi.EncodeInstance(s)
+	text, err := d.embed(ctx, s)
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "encode %s", s.Class)
 	}
@@ -350,6 +350,12 @@ func (d *Driver) DestroyPlanned(ctx context.Context, p *Planned) error {
 // PlannedVMs lists the host's planned VMs (leftovers of failed imports show
 // up here).
 func (d *Driver) PlannedVMs(ctx context.Context) ([]VM, error) {
+	if d.api == V1 {
+		// root\virtualization has no Msvm_PlannedComputerSystem (it came
+		// with v2, facts §2.3): a v1 host has no planned VMs, and asking
+		// WMI for the class fails with 0x80041010 (invalid class).
+		return []VM{}, nil
+	}
 	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+wmi.ClassPlannedComputerSystem)
 	if err != nil {
 		return nil, fromWMI("list planned VMs", err)

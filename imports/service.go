@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -221,8 +222,8 @@ func apply(def Settings, p *Patch, api hyperv.APIVersion) (Settings, []string, e
 		field("securityScope", "only the v1 API (Windows Server 2008 R2 / 2012) has SecurityScope; leave it out")
 	}
 	if p.Name != nil {
-		if strings.TrimSpace(*p.Name) == "" {
-			field("name", "must not be empty")
+		if reason := vmNameProblem(*p.Name); reason != "" {
+			field("name", reason)
 		}
 		st.Name = *p.Name
 	}
@@ -363,4 +364,21 @@ func (p *Plan) Paths() map[string]string {
 		out["settings.targetSnapshotDataRoot"] = st.TargetSnapshotDataRoot
 	}
 	return out
+}
+
+// maxVMName is Hyper-V's limit on a VM's name (ElementName): New-VM and
+// Rename-VM refuse longer names (100 characters).
+const maxVMName = 100
+
+// vmNameProblem says what makes name unusable as a VM name, or "".
+func vmNameProblem(name string) string {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return "must not be empty"
+	case utf8.RuneCountInString(name) > maxVMName:
+		return fmt.Sprintf("at most %d characters (Hyper-V's limit), got %d", maxVMName, utf8.RuneCountInString(name))
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "must not contain control characters (NUL, line breaks, tabs)"
+	}
+	return ""
 }

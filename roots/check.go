@@ -35,6 +35,9 @@ func Check(f Flavor, rootDirs []string, p string) (root string, rel []string, er
 
 // check is Check returning the index of the matching root.
 func check(f Flavor, rootDirs []string, p string) (int, []string, error) {
+	if len(p) > maxPath {
+		return -1, nil, tooLong(fmt.Sprintf("path is longer than %d bytes", maxPath)) // row 27
+	}
 	comps, reason := parse(f, p)
 	if reason != "" {
 		return -1, nil, errors.New(reason)
@@ -57,6 +60,9 @@ func check(f Flavor, rootDirs []string, p string) (int, []string, error) {
 	}
 	rel := comps[bestLen:]
 	for _, c := range rel {
+		if len(c) > maxComponent {
+			return -1, nil, tooLong(fmt.Sprintf("component longer than %d bytes", maxComponent)) // row 27
+		}
 		if r := componentReason(c); r != "" {
 			return -1, nil, errors.New(r)
 		}
@@ -178,3 +184,9 @@ func foldEqual(a, b string) bool {
 	}
 	return true
 }
+
+// tooLong is a length limit the path exceeds: the request is invalid (the
+// same whatever the path names), not forbidden.
+type tooLong string
+
+func (t tooLong) Error() string { return string(t) }

@@ -316,7 +316,11 @@ func TestChecklistPOSIXResolve(t *testing.T) {
 					t.Errorf("%q: accepted", in)
 					continue
 				}
-				wantKind(t, err, errs.PathForbidden, "directory")
+				want := errs.PathForbidden
+				if row.n == "27" && strings.Contains(err.Error(), "longer than") {
+					want = errs.Invalid // a length limit is bad input (422), whatever the path names
+				}
+				wantKind(t, err, want, "directory")
 			}
 			for _, in := range accept {
 				got, err := e.set.Resolve("directory", in)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/hvport/hvport/errs"
 )
@@ -114,6 +115,10 @@ func (s *Set) resolve(field, p string) (_ Path, _ fs.FileInfo, _ *os.Root, err e
 		e.Extra = map[string]any{"roots": s.Dirs()}
 		return Path{}, nil, nil, e
 	}
+	var long tooLong
+	if errors.As(err, &long) {
+		return Path{}, nil, nil, fieldError(errs.Invalid, field, err.Error())
+	}
 	if err != nil {
 		return Path{}, nil, nil, fieldError(errs.PathForbidden, field, err.Error())
 	}
@@ -198,6 +203,11 @@ func (s *Set) rootFailed(field string, cause error) *errs.Error {
 func (s *Set) inspectFailed(field string, cause error) *errs.Error {
 	if errors.Is(cause, fs.ErrPermission) {
 		e := fieldError(errs.PathForbidden, field, "a component cannot be read")
+		e.Err = cause
+		return e
+	}
+	if errors.Is(cause, syscall.ENAMETOOLONG) {
+		e := fieldError(errs.Invalid, field, "the path is too long for the host's file system")
 		e.Err = cause
 		return e
 	}

@@ -20,18 +20,23 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/hvport/hvport/internal/qemutest"
 )
 
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("HVPORT_REQUIRE_QEMU") == "1" {
-			t.Fatalf("%s is not on PATH and HVPORT_REQUIRE_QEMU=1: %v", name, err)
-		}
-		t.Skipf("%s is not on PATH: %v", name, err)
+	p := qemutest.Find(t, name)
+	if p == "" {
+		t.Skipf("%s is not on PATH", name)
 	}
 	return p
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	qemutest.Report("vhdx")
+	os.Exit(code)
 }
 
 func run(t *testing.T, name string, args ...string) []byte {

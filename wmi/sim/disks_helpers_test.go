@@ -2,12 +2,12 @@ package sim_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hvport/hvport/internal/qemutest"
 	"github.com/hvport/hvport/vhdx"
 )
 
@@ -66,13 +66,9 @@ func checkVHDX(t *testing.T, path string) vhdx.Info {
 // fails instead when HVPORT_REQUIRE_QEMU=1, as in CI).
 func qemuImg(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("qemu-img")
-	if err != nil {
-		if os.Getenv("HVPORT_REQUIRE_QEMU") == "1" {
-			t.Fatal("qemu-img is not on PATH and HVPORT_REQUIRE_QEMU=1")
-		}
+	p := qemutest.Find(t, "qemu-img")
+	if p == "" {
 		t.Log("qemu-img is not on PATH: checked with package vhdx only")
-		return ""
 	}
 	return p
 }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,11 +14,23 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hvport/hvport/internal/qemutest"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// goleak.VerifyTestMain exits; report the skipped qemu checks first.
+	code := m.Run()
+	qemutest.Report("wmi/sim")
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 
