@@ -133,7 +133,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 		}
 	}()
 
-	text, err := d.encodeExportSettings(p.settingData.Clone(), p.Settings, p.refs)
+	text, err := d.encodeExportSettings(ctx, p.settingData.Clone(), p.Settings, p.refs)
 	if err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func (d *Driver) exportSettingData(ctx context.Context, vm VM) (*wmi.Object, err
 // encodes it as the embedded-instance string the export method takes.
 // Editing the instance Hyper-V gave us (rather than building one) keeps
 // every property we do not model at the host's value.
-func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, refs exportRefs) (string, error) {
+func (d *Driver) encodeExportSettings(ctx context.Context, o *wmi.Object, s ExportSettings, refs exportRefs) (string, error) {
 	set := func(name string, v any) error {
 		if err := o.Set(name, v); err != nil {
 			return errs.Wrap(errs.Internal, err, "set %s on the export setting data", name)
@@ -225,7 +225,7 @@ func (d *Driver) encodeExportSettings(o *wmi.Object, s ExportSettings, refs expo
 			}
 		}
 	}
-	text, err := wmi.EncodeInstance(o)
+	text, err := d.embed(ctx, o)
 	if err != nil {
 		return "", errs.Wrap(errs.Internal, err, "encode the export setting data")
 	}

@@ -38,7 +38,7 @@ func (d *Driver) ImportSettingData(ctx context.Context, dir string) (*wmi.Object
 // with CreateCopy Hyper-V copies the files itself, and its job's
 // PercentComplete is the import's progress.
 func (d *Driver) ImportV1(ctx context.Context, dir string, settings *wmi.Object, vmID string, prog Progress) (VM, error) {
-	text, err := wmi.EncodeInstance(settings)
+	text, err := d.embed(ctx, settings)
 	if err != nil {
 		return VM{}, errs.Wrap(errs.Internal, err, "encode the import setting data")
 	}

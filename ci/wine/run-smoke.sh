@@ -9,7 +9,10 @@
 #   1. builds ci/wine/bcryptprimitives.c into the prefix's system32 (Go's
 #      Windows runtime needs ProcessPrng, which Wine 8 lacks);
 #   2. runs the wmi/com test binary (COM transport against Wine's WMI:
-#      root\cimv2) and the cmd/server tests that Wine can run;
+#      queries in root\cimv2; methods with in- and out-parameters on
+#      StdRegProv in root\default; embedded-instance text, which Wine
+#      refuses, so Embed's fallback) and the cmd/server tests that Wine can
+#      run;
 #   3. runs hvport.exe: diagnose (auto → Hyper-V, which Wine lacks: must
 #      fail clearly; and --backend sim: must pass), then the Windows service
 #      life cycle: install, start, a request, stop, uninstall.
@@ -64,7 +67,8 @@ GOOS=windows GOARCH=amd64 go build -o "$app/hvport.exe" ./cmd/server
 step "wmi/com tests (COM transport against Wine's WMI)"
 (cd wmi/com && w "$work/com.test.exe" -test.v -test.count=1) | tee "$work/com.log"
 grep -q '^PASS$' "$work/com.log" || fail "wmi/com tests"
-for t in TestQueryAndGet TestProcesses TestErrors TestExecMethodWithoutInParameters TestManyCallsAndConcurrency TestVariantRoundTrip TestPutValue TestClosed; do
+for t in TestQueryAndGet TestProcesses TestErrors TestExecMethodWithoutInParameters TestExecMethod \
+  TestRegistryMethods TestInstanceText TestManyCallsAndConcurrency TestVariantRoundTrip TestPutValue TestClosed; do
   grep -q -- "--- PASS: $t " "$work/com.log" || fail "$t did not pass under Wine"
 done
 

@@ -42,3 +42,10 @@ func (c *Conn) Get(ctx context.Context, path string) (*wmi.Object, error) {
 func (c *Conn) ExecMethod(ctx context.Context, path, method string, in wmi.Params) (*wmi.Object, error) {
 	return nil, ErrNotWindows
 }
+
+var _ wmi.InstanceTexter = (*Conn)(nil)
+
+// InstanceText fails with ErrNotWindows.
+func (c *Conn) InstanceText(ctx context.Context, o *wmi.Object) (string, error) {
+	return "", ErrNotWindows
+}

@@ -22,8 +22,13 @@ type Conn struct {
 	w         *worker
 
 	// Used only on the COM goroutine.
+	server   string         // the host, "." for this one
 	locator  *ole.IDispatch // SWbemLocator
 	services *ole.IDispatch // SWbemServices
+	// native and sigs serve only where the scripting objects cannot
+	// describe a method's parameters (Wine; see signature_windows.go).
+	native *ole.IUnknown         // IWbemServices, connected on first use
+	sigs   map[string]*signature // by lower-case "class.method"
 }
 
 // Connect connects to namespace (for example wmi.NamespaceV2) on the host
@@ -99,10 +104,14 @@ func (c *Conn) open(server string) (func(), error) {
 	if err := ole.CoInitializeEx(0, ole.COINIT_MULTITHREADED); err != nil && !isHR(err, hrSFalse) {
 		return nil, fail("CoInitializeEx", err)
 	}
+	c.server = server
 	undo := func() {
+		if c.native != nil {
+			c.native.Release()
+		}
 		release(c.services)
 		release(c.locator)
-		c.services, c.locator = nil, nil
+		c.native, c.services, c.locator, c.sigs = nil, nil, nil, nil
 		ole.CoUninitialize()
 	}
 	if err := c.connect(server); err != nil {

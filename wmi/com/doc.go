@@ -49,6 +49,23 @@
 // go-ole can pass a VARIANT only by reference, and its []string argument
 // leaks the BSTRs it copies.
 //
+// Where the scripting objects cannot do a step of that (Wine's wbemdisp:
+// SpawnInstance_, SWbemProperty.CIMType, IsArray and the Value put, and the
+// enumeration of the out-parameters all answer E_NOTIMPL), each step falls
+// back where it gets that answer: Wine's InParameters is already an instance,
+// the declared types and the out-parameters' names come from the method's
+// signature (IWbemClassObject::GetMethod through the native API,
+// signature_windows.go), and a value is set through the object's own named
+// property. On Windows none of this runs.
+//
+// # Embedded instances
+//
+// Conn implements wmi.InstanceTexter: the text of an embedded instance is
+// WMI's own, as in Microsoft's samples: the live object (Get by path, or
+// SpawnInstance_ of the class), every property set on it, then
+// SWbemObjectEx.GetText_(1). Wine has no GetText_ (and no SpawnInstance_),
+// so there wmi.Embed falls back to wmi.EncodeInstance.
+//
 // # Errors
 //
 // A failing COM call becomes a *wmi.Error whose HResult is the WBEM code
@@ -61,7 +78,8 @@
 // ErrNotWindows, so callers build everywhere. The parts that need no COM
 // (the request goroutine, value conversion, error mapping) build and are
 // tested on every system. The Windows tests talk to the local WMI service
-// (root\cimv2 and root\default, read-only) and need no Hyper-V; CI runs
-// them under Wine (ci/wine/run-smoke.sh), where they skip what Wine's
-// scripting objects do not implement (docs/WINDOWS.md lists what that is).
+// (root\cimv2 read-only; root\default's StdRegProv, which they let write
+// one key under HKEY_CURRENT_USER\Software and delete it again) and need no
+// Hyper-V; CI runs them under Wine (ci/wine/run-smoke.sh), where they
+// assert what Wine's scripting objects refuse (docs/WINDOWS.md lists it).
 package com

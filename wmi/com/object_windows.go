@@ -3,6 +3,7 @@
 package com
 
 import (
+	"errors"
 	"fmt"
 
 	ole "github.com/go-ole/go-ole"
@@ -15,6 +16,15 @@ import (
 // package doc for why), and falls back to reading the properties by name
 // where those members are not implemented (readByName).
 func toObject(d *ole.IDispatch, depth int) (*wmi.Object, error) {
+	return readObject(d, depth, nil)
+}
+
+// readObject is toObject for an object whose properties the caller can
+// name when the scripting objects cannot: where Properties_ cannot be
+// enumerated, declared (when not nil) gives the names and CIM types to
+// read (a method's out-parameters, from its signature), else they come
+// from the object's MOF text.
+func readObject(d *ole.IDispatch, depth int, declared func() ([]decl, error)) (*wmi.Object, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("embedded objects nest deeper than %d", maxDepth)
 	}
@@ -43,7 +53,13 @@ func toObject(d *ole.IDispatch, depth int) (*wmi.Object, error) {
 		return nil
 	})
 	if err != nil && len(o.Props) == 0 && isMissingMember(err) {
-		err = readByName(d, props, o, depth)
+		// Without declarations (or when looking them up fails) the names
+		// come from MOF text, as for any other object.
+		if decls, derr := callDeclared(declared); derr == nil {
+			err = readDeclared(props, o, decls, depth)
+		} else {
+			err = readByName(d, props, o, depth)
+		}
 	}
 	if err != nil {
 		return nil, at("Properties_", err)
@@ -142,6 +158,38 @@ func readByName(d, props *ole.IDispatch, o *wmi.Object, depth int) error {
 			return at("property "+name, err)
 		}
 		o.Props = append(o.Props, wmi.Property{Name: name, Type: t, Array: array, Value: val})
+	}
+	return nil
+}
+
+func callDeclared(declared func() ([]decl, error)) ([]decl, error) {
+	if declared == nil {
+		return nil, errNoDeclarations
+	}
+	return declared()
+}
+
+var errNoDeclarations = errors.New("no declarations")
+
+// readDeclared reads the declared properties by name, with their declared
+// types, into o: unlike MOF text, declarations name array and NULL
+// properties too. Origin and Propagated stay empty.
+func readDeclared(props *ole.IDispatch, o *wmi.Object, decls []decl, depth int) error {
+	for _, d := range decls {
+		pv, err := propertyValue(props, d.name)
+		if err != nil {
+			return at("property "+d.name, err)
+		}
+		raw, err := decodeVariant(pv, depth)
+		pv.Clear()
+		if err != nil {
+			return at("property "+d.name, err)
+		}
+		val, err := fromAutomation(d.t, d.array, raw)
+		if err != nil {
+			return at("property "+d.name, err)
+		}
+		o.Props = append(o.Props, wmi.Property{Name: d.name, Type: d.t, Array: d.array, Value: val})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 package com
 
 import (
+	"errors"
 	"fmt"
 
 	ole "github.com/go-ole/go-ole"
@@ -47,14 +48,35 @@ func (c *Conn) get(path string) (*wmi.Object, error) {
 }
 
 // execMethod follows the scripting samples: spawn the method's
-// InParameters, set each parameter by name, call ExecMethod_.
+// InParameters, set each parameter by name, call ExecMethod_
+// (learn.microsoft.com/windows/win32/wmisdk/swbemobject-execmethod-;
+// hyperv-wmi-facts.md §4.4).
 func (c *Conn) execMethod(path, method string, in wmi.Params) (*wmi.Object, error) {
 	obj, err := callObject(c.services, "Get", path)
 	if err != nil {
 		return nil, err
 	}
 	defer obj.Release()
-	params, err := inParameters(obj, path, method, in)
+	// The declared parameters, looked up only where the scripting objects
+	// cannot describe them (Wine; signature_windows.go), and then once.
+	var sig *signature
+	declared := func() (*signature, error) {
+		if sig != nil {
+			return sig, nil
+		}
+		props, err := getObject(obj, "Properties_")
+		if err != nil {
+			return nil, err
+		}
+		defer props.Release()
+		class, err := systemString(props, "__CLASS")
+		if err != nil {
+			return nil, err
+		}
+		sig, err = c.signature(class, method)
+		return sig, err
+	}
+	params, err := inParameters(obj, path, method, in, declared)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +93,13 @@ func (c *Conn) execMethod(path, method string, in wmi.Params) (*wmi.Object, erro
 		return &wmi.Object{Class: wmi.ClassParameters}, nil
 	}
 	defer out.Release()
-	o, err := toObject(out, 0)
+	o, err := readObject(out, 0, func() ([]decl, error) {
+		s, err := declared()
+		if err != nil {
+			return nil, err
+		}
+		return s.out, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +112,7 @@ func (c *Conn) execMethod(path, method string, in wmi.Params) (*wmi.Object, erro
 // inParameters returns a spawned instance of method's InParameters with in
 // set, or nil for a method without in-parameters. The caller must Release
 // it.
-func inParameters(obj *ole.IDispatch, path, method string, in wmi.Params) (*ole.IDispatch, error) {
+func inParameters(obj *ole.IDispatch, path, method string, in wmi.Params, declared func() (*signature, error)) (*ole.IDispatch, error) {
 	methods, err := getObject(obj, "Methods_")
 	if err != nil {
 		return nil, err
@@ -111,12 +139,23 @@ func inParameters(obj *ole.IDispatch, path, method string, in wmi.Params) (*ole.
 		return nil, nil
 	}
 	defer def.Release()
+	// SWbemMethod.InParameters is the parameters' class definition, to be
+	// spawned into an instance before use
+	// (learn.microsoft.com/windows/win32/wmisdk/swbemmethod-inparameters,
+	// "Constructing InParameters Objects").
 	inst, err := callObject(def, "SpawnInstance_")
+	if isHR(err, hrNotImpl) {
+		// Wine: SpawnInstance_ is not implemented, and InParameters
+		// already is a spawned instance (dlls/wbemdisp/locator.c,
+		// method_get_InParameters calls IWbemClassObject::SpawnInstance).
+		def.AddRef()
+		inst, err = def, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(names) > 0 {
-		err = setParams(inst, path, method, names, in)
+		err = setParams(inst, path, method, names, in, declared)
 	}
 	if err != nil {
 		inst.Release()
@@ -125,14 +164,14 @@ func inParameters(obj *ole.IDispatch, path, method string, in wmi.Params) (*ole.
 	return inst, nil
 }
 
-func setParams(inst *ole.IDispatch, path, method string, names []string, in wmi.Params) error {
+func setParams(inst *ole.IDispatch, path, method string, names []string, in wmi.Params, declared func() (*signature, error)) error {
 	props, err := getObject(inst, "Properties_")
 	if err != nil {
 		return err
 	}
 	defer props.Release()
 	for _, name := range names {
-		if err := setParam(props, path, method, name, in[name]); err != nil {
+		if err := setParam(inst, props, path, method, name, in[name], declared); err != nil {
 			return err
 		}
 	}
@@ -142,22 +181,30 @@ func setParams(inst *ole.IDispatch, path, method string, names []string, in wmi.
 // setParam sets one in-parameter, converted to the automation type of its
 // declared CIM type. Errors are checked: a misspelt name must not be
 // dropped silently.
-func setParam(props *ole.IDispatch, path, method, name string, v any) error {
+func setParam(inst, props *ole.IDispatch, path, method, name string, v any, declared func() (*signature, error)) error {
 	p, err := callObject(props, "Item", name)
 	if err != nil {
 		return noParam(path, method, name, err)
 	}
 	defer p.Release()
-	n, err := getInt(p, "CIMType")
+	t, array, err := propertyType(p)
+	if isHR(err, hrNotImpl) {
+		// Wine: SWbemProperty cannot tell its type; the method's
+		// signature can.
+		s, serr := declared()
+		if serr != nil {
+			return at("parameter "+name, errors.Join(err, serr))
+		}
+		d := find(s.in, name)
+		if d == nil {
+			return noParam(path, method, name, nil)
+		}
+		t, array, err = d.t, d.array, nil
+	}
 	if err != nil {
 		return at("parameter "+name, err)
 	}
-	t, flagged := splitCIMType(n)
-	array, err := getBool(p, "IsArray")
-	if err != nil {
-		return at("parameter "+name, err)
-	}
-	pv, err := paramValue(t, array || flagged, v)
+	pv, err := paramValue(t, array, v)
 	if err != nil {
 		return paramError(path, method, name, err)
 	}
@@ -166,5 +213,33 @@ func setParam(props *ole.IDispatch, path, method, name string, v any) error {
 		return paramError(path, method, name, err)
 	}
 	defer ole.VariantClear(&val)
-	return at("parameter "+name, putValue(p, "Value", &val))
+	return at("parameter "+name, putProperty(inst, p, name, &val))
+}
+
+// propertyType reads an SWbemProperty's declared CIM type and array flag.
+func propertyType(p *ole.IDispatch) (wmi.CIMType, bool, error) {
+	n, err := getInt(p, "CIMType")
+	if err != nil {
+		return 0, false, err
+	}
+	t, flagged := splitCIMType(n)
+	array, err := getBool(p, "IsArray")
+	if err != nil {
+		return 0, false, err
+	}
+	return t, array || flagged, nil
+}
+
+// putProperty sets property p (named name) of obj to val through
+// SWbemProperty.Value, the way the samples do
+// (Properties_.Item(name).Value = v; hyperv-wmi-facts.md §4.4). Where that
+// is not implemented (Wine), it sets the object's own named property
+// instead (obj.Name = v, which Wine's SWbemObject converts to the declared
+// type itself: dlls/wbemdisp/locator.c, object_Invoke).
+func putProperty(obj, p *ole.IDispatch, name string, val *ole.VARIANT) error {
+	err := putValue(p, "Value", val)
+	if isHR(err, hrNotImpl) {
+		err = putValue(obj, name, val)
+	}
+	return err
 }

@@ -11,6 +11,7 @@ package wmitest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,53 @@ func Run(t *testing.T, svc wmi.Services) {
 		}
 	})
 
+	// The embedded instance the driver sends (wmi.Embed: the transport's
+	// own text on a real host, GetText_(1); EncodeInstance's on the
+	// simulator) must decode to the instance it was made from, edits
+	// included, whether the instance has a path or is new.
+	t.Run("EmbeddedInstanceDecodesBack", func(t *testing.T) {
+		if len(vms) == 0 {
+			t.Skip("the host has no VM")
+		}
+		objs, err := svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vms[0].Path+"} WHERE ResultClass = "+wmi.ClassExportSettingData)
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("export setting data: %d, %v", len(objs), err)
+		}
+		edited := objs[0].Clone()
+		if err := edited.Set("CreateVmExportSubdirectory", !edited.Bool("CreateVmExportSubdirectory")); err != nil {
+			t.Fatal(err)
+		}
+		fresh := edited.Clone()
+		fresh.Path = ""
+		for _, tc := range []struct {
+			name string
+			o    *wmi.Object
+		}{{"ByPath", edited}, {"New", fresh}} {
+			t.Run(tc.name, func(t *testing.T) {
+				text, fallback, err := wmi.Embed(ctx, svc, tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fallback != nil {
+					t.Errorf("the transport could not write the instance, Embed fell back: %v", fallback)
+				}
+				back, err := wmi.DecodeInstance(text)
+				if err != nil {
+					t.Fatalf("DecodeInstance: %v\n%s", err, text)
+				}
+				if back.Class != tc.o.Class || !wmi.SamePath(back.Path, tc.o.Path) {
+					t.Errorf("decoded class %q path %q, want %q %q", back.Class, back.Path, tc.o.Class, tc.o.Path)
+				}
+				for _, p := range tc.o.Props {
+					q := back.Prop(p.Name)
+					if q == nil || q.Type != p.Type || q.Array != p.Array || !sameValue(q.Value, p.Value) {
+						t.Errorf("property %s: decoded %+v, want %+v", p.Name, q, p)
+					}
+				}
+			})
+		}
+	})
+
 	t.Run("MethodErrors", func(t *testing.T) {
 		if vsms == nil {
 			t.Skip("no management service")
@@ -146,4 +194,18 @@ func exportMethod(svc wmi.Services) string {
 		return "ExportVirtualSystemEx"
 	}
 	return "ExportSystemDefinition"
+}
+
+// sameValue compares property values, taking an empty array for NULL: WMI
+// writes an empty array as a PROPERTY.ARRAY without VALUE.ARRAY
+// (hyperv-wmi-facts.md §4.1), which decodes as NULL.
+func sameValue(a, b any) bool {
+	empty := func(v any) bool {
+		r := reflect.ValueOf(v)
+		return v == nil || (r.Kind() == reflect.Slice && r.Len() == 0)
+	}
+	if empty(a) && empty(b) {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
