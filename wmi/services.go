@@ -21,7 +21,8 @@ type Services interface {
 	// ExecMethod calls a method on the instance (or class) at path with
 	// named in-parameters and returns the out-parameters object (class
 	// __PARAMETERS), whose ReturnValue holds the method's return code.
-	// Embedded-instance parameters are CIM-XML strings (EncodeInstance);
+	// Embedded-instance parameters are CIM-XML strings (Embed: the
+	// transport's own GetText_ where it has one, else EncodeInstance);
 	// REF parameters are object path strings.
 	ExecMethod(ctx context.Context, path, method string, in Params) (*Object, error)
 }
