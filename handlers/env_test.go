@@ -240,11 +240,15 @@ func (e *env) startExport(vm, body string) api.Job {
 }
 
 // waitJob polls a job until it is finished and returns every snapshot
-// seen, the last one final.
+// seen, the last one final. The jobs run on the simulator's real clock, so
+// the wait ends when the job does; the guard is minutes, far beyond any
+// job here on a loaded machine, only to report a hang with where the job
+// stood.
 func (e *env) waitJob(id string) []api.Job {
 	e.t.Helper()
+	const hangGuard = 5 * time.Minute
 	var seen []api.Job
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		var j api.Job
 		e.getJSON("/v1/jobs/"+id, http.StatusOK, &j)
@@ -254,7 +258,7 @@ func (e *env) waitJob(id string) []api.Job {
 			return seen
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s still %s after 20s", id, j.State)
+			e.t.Fatalf("job %s still %s at %d%% after %v", id, j.State, j.PercentComplete, hangGuard)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -84,7 +84,7 @@ func TestImportCancelledMidCopyCleansUp(t *testing.T) {
 	j := startImport(t, e, fmt.Sprintf(`{"directory": %q, "settings": {"generateNewId": true, "createCopy": true, "targetVhdDataRoot": %q}}`, dir, vhds))
 	select {
 	case <-inCopy:
-	case <-time.After(20 * time.Second):
+	case <-time.After(5 * time.Minute):
 		t.Fatal("the import never reached the copy")
 	}
 	var c api.Job

@@ -59,8 +59,9 @@ func TestCancelMidCopyRemovesPartialOutput(t *testing.T) {
 	e := newEnv(t, envOptions{copyRate: 2 << 20})
 	dir := filepath.Join(e.root, "new", "export")
 	j := e.startExport("web-01", fmt.Sprintf(`{"directory": %q}`, dir))
-	// Wait until files are really being copied.
-	deadline := time.Now().Add(10 * time.Second)
+	// Wait until files are really being copied (the copy is throttled;
+	// the deadline only guards against a hang).
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		var g api.Job
 		e.getJSON("/v1/jobs/"+j.ID, 200, &g)

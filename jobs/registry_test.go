@@ -19,7 +19,7 @@ func newRegistry(t *testing.T, opts Options) *Registry {
 	opts.Logger = zaptest.NewLogger(t)
 	r := New(opts)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := r.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
@@ -30,7 +30,7 @@ func newRegistry(t *testing.T, opts Options) *Registry {
 
 func wait(t *testing.T, r *Registry, id string) Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := r.Wait(ctx, id)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestRunningProgressCapsAt99(t *testing.T) {
 		<-release
 		return nil
 	})
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a hang guard: the job holds at 99 until released
 	for {
 		g, _ := r.Get(s.ID)
 		if g.PercentComplete == 99 && g.State == Running {
@@ -223,7 +223,7 @@ func TestShutdownDetachesRunningWork(t *testing.T) {
 		return ctx.Err()
 	})
 	<-started
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := r.Shutdown(ctx); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func openRegistry(t *testing.T, dir string, opts Options) *Registry {
 }
 
 func shutdown(t *testing.T, r *Registry) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := r.Shutdown(ctx); err != nil {
 		t.Fatal(err)

@@ -412,7 +412,7 @@ func isXMLChar(r rune) bool {
 // CIMReference) and EmbeddedObject properties become *Object. Malformed
 // input gives an *Error with HResult WBEMInvalidParameter.
 func DecodeInstance(s string) (*Object, error) {
-	o, err := decodeText(s, 0)
+	o, err := decodeText(new(decoder), s, 0)
 	if err != nil {
 		return nil, &Error{Op: "DecodeInstance", Path: "CIM-XML", HResult: WBEMInvalidParameter, Msg: err.Error()}
 	}
@@ -464,17 +464,29 @@ func (n *node) text() (string, error) {
 	return n.Text, nil
 }
 
-func decodeText(s string, depth int) (*Object, error) {
+// decoder is what the levels of one DecodeInstance share.
+type decoder struct {
+	// parsed counts the bytes given to the XML parser: the input's and
+	// each embedded object's text. An embedded text is the decoded content
+	// of one VALUE of its parent, so each level parses at most as many
+	// bytes as the one above it, and parsed stays below
+	// (maxEmbedDepth+1) × len(input): decoding is linear in the input
+	// (TestDecodeWorkIsLinear).
+	parsed int
+}
+
+func decodeText(d *decoder, s string, depth int) (*Object, error) {
 	if depth > maxEmbedDepth {
 		return nil, errors.New("embedded objects nested too deeply")
 	}
+	d.parsed += len(s)
 	root, err := parseRoot(s)
 	if err != nil {
 		return nil, err
 	}
 	switch root.name() {
 	case "INSTANCE":
-		return decodeInstance(root, depth)
+		return decodeInstance(d, root, depth)
 	case "VALUE.NAMEDINSTANCE", "VALUE.OBJECT", "VALUE.OBJECTWITHPATH", "VALUE.OBJECTWITHLOCALPATH":
 		var inst, name *node
 		for i := range root.Children {
@@ -490,13 +502,19 @@ func decodeText(s string, depth int) (*Object, error) {
 		if inst == nil {
 			return nil, fmt.Errorf("<%s> has no INSTANCE", root.name())
 		}
-		o, err := decodeInstance(inst, depth)
+		o, err := decodeInstance(d, inst, depth)
 		if err != nil {
 			return nil, err
 		}
 		if o.Path == "" && name != nil {
 			if o.Path, err = decodePath(name); err != nil {
 				return nil, err
+			}
+			// The name becomes __PATH, which must parse like one given
+			// as a property (setSystem): <INSTANCENAME CLASSNAME="0"/>
+			// would otherwise give "0=@", a path nothing can encode.
+			if _, err := ParsePath(o.Path); err != nil {
+				return nil, fmt.Errorf("<%s>: %v", name.name(), err)
 			}
 		}
 		return o, nil
@@ -540,7 +558,7 @@ func parseRoot(s string) (*node, error) {
 	return root, nil
 }
 
-func decodeInstance(n *node, depth int) (*Object, error) {
+func decodeInstance(d *decoder, n *node, depth int) (*Object, error) {
 	class, _ := n.attr("CLASSNAME")
 	if class == "" {
 		return nil, errors.New("INSTANCE without CLASSNAME")
@@ -552,7 +570,7 @@ func decodeInstance(n *node, depth int) (*Object, error) {
 	}
 	seen := make(map[string]bool, len(props))
 	for i := range props {
-		p, err := decodeProperty(&props[i], depth)
+		p, err := decodeProperty(d, &props[i], depth)
 		if err != nil {
 			return nil, fmt.Errorf("class %s: %v", class, err)
 		}
@@ -604,7 +622,7 @@ func setSystem(o *Object, p Property) error {
 	return nil
 }
 
-func decodeProperty(n *node, depth int) (Property, error) {
+func decodeProperty(d *decoder, n *node, depth int) (Property, error) {
 	var p Property
 	p.Name, _ = n.attr("NAME")
 	if p.Name == "" {
@@ -661,7 +679,7 @@ func decodeProperty(n *node, depth int) (Property, error) {
 
 	var raw any
 	if !p.Array {
-		raw, err = decodeScalar(p.Type, &vals[0], depth)
+		raw, err = decodeScalar(d, p.Type, &vals[0], depth)
 	} else {
 		var elems []node
 		if elems, err = vals[0].elems(valueElem); err != nil {
@@ -669,7 +687,7 @@ func decodeProperty(n *node, depth int) (Property, error) {
 		}
 		list := make([]any, len(elems))
 		for i := range elems {
-			if list[i], err = decodeScalar(p.Type, &elems[i], depth); err != nil {
+			if list[i], err = decodeScalar(d, p.Type, &elems[i], depth); err != nil {
 				err = fmt.Errorf("element %d: %v", i, err)
 				break
 			}
@@ -688,7 +706,7 @@ func decodeProperty(n *node, depth int) (Property, error) {
 // decodeScalar reads one VALUE (or VALUE.REFERENCE) into a Go value that
 // Convert accepts for t; integers stay decimal strings for Convert to
 // parse and range-check.
-func decodeScalar(t CIMType, v *node, depth int) (any, error) {
+func decodeScalar(d *decoder, t CIMType, v *node, depth int) (any, error) {
 	if t == CIMReference && v.name() == "VALUE.REFERENCE" {
 		return decodeReference(v)
 	}
@@ -724,7 +742,7 @@ func decodeScalar(t CIMType, v *node, depth int) (any, error) {
 	case CIMChar16:
 		return parseChar16(s)
 	case CIMObject:
-		o, err := decodeText(s, depth+1)
+		o, err := decodeText(d, s, depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("embedded object: %v", err)
 		}

@@ -108,7 +108,7 @@ func TestServerStopsOnCancel(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit %d: %s", code, errOut.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("the server did not stop")
 	}
 }

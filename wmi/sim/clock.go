@@ -59,6 +59,9 @@ type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []*fakeTimer // pending, unordered
+	// added is closed when a timer is next added (Waiting), nil while
+	// nobody waits for one.
+	added chan struct{}
 }
 
 // NewFakeClock returns a FakeClock reading start.
@@ -81,6 +84,10 @@ func (c *FakeClock) NewTimer(d time.Duration) Timer {
 		return t
 	}
 	c.timers = append(c.timers, t)
+	if c.added != nil {
+		close(c.added)
+		c.added = nil
+	}
 	return t
 }
 
@@ -108,6 +115,20 @@ func (c *FakeClock) Timers() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
+}
+
+// Waiting reports how many timers are waiting to fire, and gives a
+// channel that is closed when a timer is next added: a test that finds
+// none waits on it (and on whatever else may happen) for the simulator to
+// block on the clock, instead of polling Timers against a real-time
+// deadline.
+func (c *FakeClock) Waiting() (int, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.added == nil {
+		c.added = make(chan struct{})
+	}
+	return len(c.timers), c.added
 }
 
 type fakeTimer struct {

@@ -25,7 +25,8 @@ func delayOf(t *testing.T, f *fixture, call func() error) time.Duration {
 	done := make(chan error, 1)
 	go func() { done <- call() }()
 	var waited time.Duration
-	deadline := time.Now().Add(10 * time.Second)
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
 	for {
 		select {
 		case err := <-done:
@@ -35,14 +36,18 @@ func delayOf(t *testing.T, f *fixture, call func() error) time.Duration {
 			return waited
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("call still waiting after %v of clock time", waited)
-		}
-		if f.clock.Timers() > 0 {
+		if waiting, added := f.clock.Waiting(); waiting > 0 {
 			f.clock.Advance(time.Millisecond)
 			waited += time.Millisecond
 		} else {
-			time.Sleep(20 * time.Microsecond)
+			// Wait for the call to end or to block on the clock.
+			select {
+			case err := <-done:
+				done <- err // for the check above
+			case <-added:
+			case <-guard.C:
+				t.Fatalf("call still waiting after %v of clock time", waited)
+			}
 		}
 	}
 }

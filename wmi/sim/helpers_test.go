@@ -159,20 +159,34 @@ func (f *fixture) mustExport(t *testing.T, vmID, dir string, edit func(o *wmi.Ob
 	return job
 }
 
-// waitJob polls the job until it ends, as the Microsoft samples do.
+// hangGuard bounds the waits below in real time. Nothing a test does comes
+// near it, however loaded the machine: the waits end on the job's end and
+// on the FakeClock, and the guard only turns a hang into a failure that
+// says where the job stood.
+const hangGuard = 5 * time.Minute
+
+// jobDone is the channel closed when the job ends (sim.Host.JobDone, a
+// hook of the package's tests).
+func (f *fixture) jobDone(t *testing.T, job string) <-chan struct{} {
+	t.Helper()
+	done := f.host.JobDone(job)
+	if done == nil {
+		t.Fatalf("no job %s", job)
+	}
+	return done
+}
+
+// waitJob waits for a job that does not need the FakeClock to end, and
+// returns it.
 func (f *fixture) waitJob(t *testing.T, job string) *wmi.Object {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	select {
+	case <-f.jobDone(t, job):
+	case <-time.After(hangGuard):
 		o := f.get(t, job)
-		if wmi.JobStateTerminal(uint16(o.Uint("JobState"))) {
-			return o
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s still in state %d", job, o.Uint("JobState"))
-		}
-		time.Sleep(time.Millisecond)
+		t.Fatalf("job %s still in state %d at %d%% after %v", job, o.Uint("JobState"), o.Uint("PercentComplete"), hangGuard)
 	}
+	return f.get(t, job)
 }
 
 // requestStateChange calls Msvm_ConcreteJob.RequestStateChange.
@@ -190,22 +204,34 @@ func (f *fixture) requestStateChange(t *testing.T, job string, state any) uint32
 }
 
 // stepUntil advances the FakeClock in small steps while a throttled job
-// copies, until cond holds for the job.
+// copies, until cond holds for the job. Between steps it waits for the
+// job to block on the clock or to end, not for a time: the job's state
+// changes only while it works, and its work ends in one or the other.
 func (f *fixture) stepUntil(t *testing.T, job string, cond func(o *wmi.Object) bool) *wmi.Object {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	done := f.jobDone(t, job)
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
 	for {
+		// Ask before reading the job: a timer it sets after the read
+		// closes added.
+		waiting, added := f.clock.Waiting()
 		o := f.get(t, job)
 		if cond(o) {
 			return o
 		}
-		if wmi.JobStateTerminal(uint16(o.Uint("JobState"))) || time.Now().After(deadline) {
-			t.Fatalf("job %s: state %d at %d%%, condition never held", job, o.Uint("JobState"), o.Uint("PercentComplete"))
+		if wmi.JobStateTerminal(uint16(o.Uint("JobState"))) {
+			t.Fatalf("job %s ended in state %d at %d%%, condition never held", job, o.Uint("JobState"), o.Uint("PercentComplete"))
 		}
-		if f.clock.Timers() > 0 {
+		if waiting > 0 {
 			f.clock.Advance(50 * time.Millisecond)
-		} else {
-			time.Sleep(100 * time.Microsecond)
+			continue
+		}
+		select {
+		case <-added:
+		case <-done:
+		case <-guard.C:
+			t.Fatalf("job %s: state %d at %d%% after %v, condition never held", job, o.Uint("JobState"), o.Uint("PercentComplete"), hangGuard)
 		}
 	}
 }

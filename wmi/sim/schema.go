@@ -106,14 +106,6 @@ const (
 	originError            = "CIM_Error"
 )
 
-func scalar(name string, t wmi.CIMType, origin string) propDef {
-	return propDef{name: name, typ: t, origin: origin}
-}
-
-func array(name string, t wmi.CIMType, origin string) propDef {
-	return propDef{name: name, typ: t, array: true, origin: origin}
-}
-
 const (
 	tString = wmi.CIMString
 	tBool   = wmi.CIMBoolean
@@ -126,395 +118,133 @@ const (
 	tRef    = wmi.CIMReference
 )
 
-var (
-	derivComputerSystem = []string{"CIM_ComputerSystem", "CIM_System", "CIM_EnabledLogicalElement",
-		"CIM_LogicalElement", "CIM_ManagedSystemElement", "CIM_ManagedElement"}
-	derivSettingData = []string{"CIM_SettingData", "CIM_ManagedElement"}
+// Both namespaces' classes are built from one description
+// (schema_classes.go): each class, property and method there says which
+// namespaces declare it, so that what v1 and v2 share is written once and
+// each difference once, next to the Microsoft page it comes from.
+
+// nsSet is a set of the namespaces the simulator serves.
+type nsSet uint8
+
+const (
+	inV2   nsSet = 1 << iota // root\virtualization\v2
+	inV1                     // root\virtualization
+	inBoth = inV2 | inV1
 )
 
-// managedElementProps are CIM_ManagedElement's, with InstanceID declared
-// there (as for jobs and systems) or by CIM_SettingData (setting data).
-func managedElementProps(instanceIDOrigin string) []propDef {
-	return []propDef{
-		scalar("InstanceID", tString, instanceIDOrigin),
-		scalar("Caption", tString, originManagedElement),
-		scalar("Description", tString, originManagedElement),
-		scalar("ElementName", tString, originManagedElement),
-	}
+// row is a property of the description and the namespaces that declare it.
+type row struct {
+	propDef
+	in nsSet
 }
 
-// enabledLogicalElementProps are the CIM_ManagedSystemElement and
-// CIM_EnabledLogicalElement properties shared by systems and services.
-func enabledLogicalElementProps() []propDef {
-	return []propDef{
-		scalar("InstallDate", tTime, originManagedSystem),
-		scalar("Name", tString, originManagedSystem),
-		array("OperationalStatus", tU16, originManagedSystem),
-		array("StatusDescriptions", tString, originManagedSystem),
-		scalar("Status", tString, originManagedSystem),
-		scalar("HealthState", tU16, originManagedSystem),
-		scalar("EnabledState", tU16, originEnabledLogical),
-		scalar("OtherEnabledState", tString, originEnabledLogical),
-		scalar("RequestedState", tU16, originEnabledLogical),
-		scalar("EnabledDefault", tU16, originEnabledLogical),
-		scalar("TimeOfLastStateChange", tTime, originEnabledLogical),
-		array("AvailableRequestedStates", tU16, originEnabledLogical),
-		scalar("TransitioningToState", tU16, originEnabledLogical),
-	}
-}
+// scalar and array declare a property; declared gives a run of them the
+// CLASSORIGIN and the namespaces they share.
+func scalar(name string, t wmi.CIMType) propDef { return propDef{name: name, typ: t} }
 
-func systemProps() []propDef {
-	return []propDef{
-		scalar("CreationClassName", tString, originSystem),
-		scalar("NameFormat", tString, originSystem),
-		scalar("PrimaryOwnerName", tString, originSystem),
-		scalar("PrimaryOwnerContact", tString, originSystem),
-		array("Roles", tString, originSystem),
-		array("OtherIdentifyingInfo", tString, originSystem),
-		array("IdentifyingDescriptions", tString, originSystem),
-		array("Dedicated", tU16, originComputerSystem),
-		scalar("ResetCapability", tU16, originComputerSystem),
-		array("PowerManagementCapabilities", tU16, originComputerSystem),
-	}
-}
+func array(name string, t wmi.CIMType) propDef { return propDef{name: name, typ: t, array: true} }
 
-func rasdProps() []propDef {
-	return []propDef{
-		scalar("ResourceType", tU16, originRASD),
-		scalar("OtherResourceType", tString, originRASD),
-		scalar("ResourceSubType", tString, originRASD),
-		scalar("PoolID", tString, originRASD),
-		scalar("ConsumerVisibility", tU16, originRASD),
-		array("HostResource", tString, originRASD),
-		scalar("AllocationUnits", tString, originRASD),
-		scalar("VirtualQuantity", tU64, originRASD),
-		scalar("Reservation", tU64, originRASD),
-		scalar("Limit", tU64, originRASD),
-		scalar("Weight", tU32, originRASD),
-		scalar("AutomaticAllocation", tBool, originRASD),
-		scalar("AutomaticDeallocation", tBool, originRASD),
-		scalar("Parent", tString, originRASD),
-		array("Connection", tString, originRASD),
-		scalar("Address", tString, originRASD),
-		scalar("MappingBehavior", tU16, originRASD),
-		scalar("AddressOnParent", tString, originRASD),
-		scalar("VirtualQuantityUnits", tString, originRASD),
-	}
-}
-
-func concat(lists ...[]propDef) []propDef {
-	var out []propDef
-	for _, l := range lists {
-		out = append(out, l...)
+func declared(origin string, in nsSet, props ...propDef) []row {
+	out := make([]row, len(props))
+	for i, p := range props {
+		p.origin = origin
+		out[i] = row{propDef: p, in: in}
 	}
 	return out
 }
 
-var classComputerSystem = &classDef{
-	name:       wmi.ClassComputerSystem,
-	derivation: derivComputerSystem,
-	keys:       []string{"CreationClassName", "Name"},
-	props: concat(managedElementProps(originManagedElement), enabledLogicalElementProps(), systemProps(), []propDef{
-		scalar("OnTimeInMilliseconds", tU64, wmi.ClassComputerSystem),
-		scalar("ProcessID", tU32, wmi.ClassComputerSystem),
-		scalar("TimeOfLastConfigurationChange", tTime, wmi.ClassComputerSystem),
-		scalar("NumberOfNumaNodes", tU16, wmi.ClassComputerSystem),
-		scalar("ReplicationState", tU16, wmi.ClassComputerSystem),
-		scalar("ReplicationHealth", tU16, wmi.ClassComputerSystem),
-		scalar("ReplicationMode", tU16, wmi.ClassComputerSystem),
-		scalar("EnhancedSessionModeState", tU16, wmi.ClassComputerSystem),
-	}),
-	unmodelled: []string{"RequestStateChange", "SetPowerState", "RequestReplicationStateChange",
-		"InjectNonMaskableInterrupt"},
+// methodRow and nameRow are a modelled and an unmodelled method of the
+// description and the namespaces that have them.
+type methodRow struct {
+	methodDef
+	in nsSet
 }
 
-// classPlannedComputerSystem follows the MOF of [v2 docs]
-// msvm-plannedcomputersystem: CIM_ComputerSystem's properties and three of
-// its own, without Msvm_ComputerSystem's NUMA and replication properties.
-var classPlannedComputerSystem = &classDef{
-	name:       wmi.ClassPlannedComputerSystem,
-	derivation: derivComputerSystem,
-	keys:       []string{"CreationClassName", "Name"},
-	props: concat(managedElementProps(originManagedElement), enabledLogicalElementProps(), systemProps(), []propDef{
-		array("AssignedNumaNodeList", tU16, wmi.ClassPlannedComputerSystem),
-		scalar("OnTimeInMilliseconds", tU64, wmi.ClassPlannedComputerSystem),
-		scalar("ProcessID", tU32, wmi.ClassPlannedComputerSystem),
-		scalar("TimeOfLastConfigurationChange", tTime, wmi.ClassPlannedComputerSystem),
-	}),
-	// "RequestStateChange / SetPowerState: not supported" (§2.3).
-	unmodelled: []string{"RequestStateChange", "SetPowerState"},
+type nameRow struct {
+	name string
+	in   nsSet
 }
 
-var classVirtualEthernetSwitch = &classDef{
-	name:       wmi.ClassVirtualEthernetSwitch,
-	derivation: derivComputerSystem,
-	keys:       []string{"CreationClassName", "Name"},
-	props:      concat(managedElementProps(originManagedElement), enabledLogicalElementProps(), systemProps()),
-	unmodelled: []string{"RequestStateChange"},
+func methods(in nsSet, defs ...methodDef) []methodRow {
+	out := make([]methodRow, len(defs))
+	for i, m := range defs {
+		out[i] = methodRow{methodDef: m, in: in}
+	}
+	return out
 }
 
-var classSystemSettingData = &classDef{
-	name:       wmi.ClassSystemSettingData,
-	derivation: []string{"CIM_VirtualSystemSettingData", "CIM_SettingData", "CIM_ManagedElement"},
-	keys:       []string{"InstanceID"},
-	props: concat(managedElementProps(originSettingData), []propDef{
-		scalar("VirtualSystemIdentifier", tString, originVSSD),
-		scalar("VirtualSystemType", tString, originVSSD),
-		array("Notes", tString, originVSSD),
-		scalar("CreationTime", tTime, originVSSD),
-		scalar("ConfigurationID", tString, originVSSD),
-		scalar("ConfigurationDataRoot", tString, originVSSD),
-		scalar("ConfigurationFile", tString, originVSSD),
-		scalar("SnapshotDataRoot", tString, originVSSD),
-		scalar("SuspendDataRoot", tString, originVSSD),
-		scalar("SwapFileDataRoot", tString, originVSSD),
-		scalar("LogDataRoot", tString, originVSSD),
-		scalar("AutomaticStartupAction", tU16, originVSSD),
-		scalar("AutomaticShutdownAction", tU16, originVSSD),
-		scalar("AutomaticRecoveryAction", tU16, originVSSD),
-		scalar("RecoveryFile", tString, originVSSD),
-		scalar("Parent", tString, wmi.ClassSystemSettingData),
-		scalar("IsSaved", tBool, wmi.ClassSystemSettingData),
-		scalar("Version", tString, wmi.ClassSystemSettingData),
-		scalar("VirtualSystemSubType", tString, wmi.ClassSystemSettingData),
-		scalar("Architecture", tString, wmi.ClassSystemSettingData),
-		scalar("SecureBootEnabled", tBool, wmi.ClassSystemSettingData),
-		scalar("GuestStateFile", tString, wmi.ClassSystemSettingData),
-		scalar("GuestStateDataRoot", tString, wmi.ClassSystemSettingData),
-		scalar("AutomaticSnapshotsEnabled", tBool, wmi.ClassSystemSettingData),
-		scalar("IsAutomaticSnapshot", tBool, wmi.ClassSystemSettingData),
-		scalar("UserSnapshotType", tU16, wmi.ClassSystemSettingData),
-	}),
+func names(in nsSet, list ...string) []nameRow {
+	out := make([]nameRow, len(list))
+	for i, n := range list {
+		out[i] = nameRow{name: n, in: in}
+	}
+	return out
 }
 
-var classStorageAllocation = &classDef{
-	name: wmi.ClassStorageAllocation,
-	derivation: []string{"CIM_StorageAllocationSettingData", "CIM_ResourceAllocationSettingData",
-		"CIM_SettingData", "CIM_ManagedElement"},
-	keys: []string{"InstanceID"},
-	props: concat(managedElementProps(originSettingData), rasdProps(), []propDef{
-		scalar("VirtualResourceBlockSize", tU64, originStorageRASD),
-		scalar("Access", tU16, originStorageRASD),
-		scalar("HostResourceBlockSize", tU64, originStorageRASD),
-		scalar("HostExtentStartingAddress", tU64, originStorageRASD),
-		scalar("HostExtentName", tString, originStorageRASD),
-		scalar("StorageQoSPolicyID", tString, wmi.ClassStorageAllocation),
-		scalar("IOPSLimit", tU64, wmi.ClassStorageAllocation),
-		scalar("IOPSReservation", tU64, wmi.ClassStorageAllocation),
-		scalar("PersistentReservationsSupported", tBool, wmi.ClassStorageAllocation),
-		scalar("CachingMode", tU16, wmi.ClassStorageAllocation),
-		scalar("SnapshotId", tString, wmi.ClassStorageAllocation),
-		scalar("IgnoreFlushes", tBool, wmi.ClassStorageAllocation),
-		scalar("WriteHardeningMethod", tU16, wmi.ClassStorageAllocation),
-	}),
+// classSpec is a class of the description: what its namespaces share and,
+// row by row, where they differ. Derivation and keys are the same in every
+// namespace that has the class.
+type classSpec struct {
+	name       string
+	in         nsSet
+	derivation []string
+	keys       []string
+	props      []row
+	methods    []methodRow
+	unmodelled []nameRow
 }
 
-var classEthernetPortAllocation = &classDef{
-	name: wmi.ClassEthernetPortAllocation,
-	derivation: []string{"CIM_EthernetPortAllocationSettingData", "CIM_ResourceAllocationSettingData",
-		"CIM_SettingData", "CIM_ManagedElement"},
-	keys: []string{"InstanceID"},
-	props: concat(managedElementProps(originSettingData), rasdProps(), []propDef{
-		scalar("DesiredVLANEndpointMode", tU16, originEthernetPortRASD),
-		scalar("OtherEndpointMode", tString, originEthernetPortRASD),
-		scalar("EnabledState", tU16, wmi.ClassEthernetPortAllocation),
-		scalar("LastKnownSwitchName", tString, wmi.ClassEthernetPortAllocation),
-		array("RequiredFeatures", tString, wmi.ClassEthernetPortAllocation),
-		array("RequiredFeatureHints", tString, wmi.ClassEthernetPortAllocation),
-		scalar("TestReplicaPoolID", tString, wmi.ClassEthernetPortAllocation),
-		scalar("TestReplicaSwitchName", tString, wmi.ClassEthernetPortAllocation),
-	}),
+// build returns the class as namespace ns declares it, its properties
+// sorted by name as WMI writes them. A property declared twice for one
+// namespace is a mistake in the description and panics at start-up.
+func (c *classSpec) build(ns nsSet) *classDef {
+	if c.in&ns == 0 {
+		panic("sim: class " + c.name + " is not in this namespace")
+	}
+	d := &classDef{name: c.name, derivation: c.derivation, keys: c.keys}
+	seen := map[string]bool{}
+	for _, r := range c.props {
+		if r.in&ns == 0 {
+			continue
+		}
+		key := strings.ToLower(r.name)
+		if seen[key] {
+			panic("sim: class " + c.name + " declares " + r.name + " twice")
+		}
+		seen[key] = true
+		d.props = append(d.props, r.propDef)
+	}
+	sort.Slice(d.props, func(i, j int) bool { return d.props[i].name < d.props[j].name })
+	for _, m := range c.methods {
+		if m.in&ns != 0 {
+			d.methods = append(d.methods, m.methodDef)
+		}
+	}
+	for _, m := range c.unmodelled {
+		if m.in&ns != 0 {
+			d.unmodelled = append(d.unmodelled, m.name)
+		}
+	}
+	return d
 }
 
-var classManagementService = &classDef{
-	name: wmi.ClassManagementService,
-	derivation: []string{"CIM_VirtualSystemManagementService", "CIM_Service", "CIM_EnabledLogicalElement",
-		"CIM_LogicalElement", "CIM_ManagedSystemElement", "CIM_ManagedElement"},
-	keys: []string{"CreationClassName", "Name", "SystemCreationClassName", "SystemName"},
-	props: concat(managedElementProps(originManagedElement), enabledLogicalElementProps(), []propDef{
-		scalar("SystemCreationClassName", tString, originService),
-		scalar("SystemName", tString, originService),
-		scalar("CreationClassName", tString, originService),
-		scalar("PrimaryOwnerName", tString, originService),
-		scalar("PrimaryOwnerContact", tString, originService),
-		scalar("StartMode", tString, originService),
-		scalar("Started", tBool, originService),
-	}),
-	// In-parameters in MOF order (hyperv-wmi-facts.md §2.1); the
-	// out-parameters are built by each method.
-	methods: []methodDef{
-		{name: "ExportSystemDefinition", in: []paramDef{
-			{name: "ComputerSystem", typ: tRef},
-			{name: "ExportDirectory", typ: tString},
-			{name: "ExportSettingData", typ: tString},
-		}},
-		{name: "ImportSystemDefinition", in: []paramDef{
-			{name: "SystemDefinitionFile", typ: tString},
-			{name: "SnapshotFolder", typ: tString},
-			{name: "GenerateNewSystemIdentifier", typ: tBool},
-		}},
-		{name: "ImportSnapshotDefinitions", in: []paramDef{
-			{name: "PlannedSystem", typ: tRef},
-			{name: "SnapshotFolder", typ: tString},
-		}},
-		{name: "ValidatePlannedSystem", in: []paramDef{{name: "PlannedSystem", typ: tRef}}},
-		{name: "RealizePlannedSystem", in: []paramDef{{name: "PlannedSystem", typ: tRef}}},
-		{name: "DestroySystem", in: []paramDef{{name: "AffectedSystem", typ: tRef}}},
-		{name: "ModifySystemSettings", in: []paramDef{{name: "SystemSettings", typ: tString}}},
-		{name: "ModifyResourceSettings", in: []paramDef{{name: "ResourceSettings", typ: tString, array: true}}},
-		{name: "GetDefinitionFileSummaryInformation", in: []paramDef{{name: "DefinitionFiles", typ: tString, array: true}}},
-	},
-	// The other methods of [v2 docs] msvm-virtualsystemmanagementservice.
-	unmodelled: []string{"DefineSystem", "DefinePlannedSystem", "AddResourceSettings", "RemoveResourceSettings",
-		"GetSummaryInformation", "GetSizeOfSystemFiles", "ModifyServiceSettings", "FormatError",
-		"RequestStateChange", "StartService", "StopService"},
-}
-
-var classManagementServiceSettings = &classDef{
-	name:       wmi.ClassManagementServiceSettings,
-	derivation: derivSettingData,
-	keys:       []string{"InstanceID"},
-	props: concat(managedElementProps(originSettingData), []propDef{
-		scalar("BiosLockString", tString, wmi.ClassManagementServiceSettings),
-		scalar("DefaultExternalDataRoot", tString, wmi.ClassManagementServiceSettings),
-		scalar("DefaultVirtualHardDiskPath", tString, wmi.ClassManagementServiceSettings),
-		scalar("MaximumMacAddress", tString, wmi.ClassManagementServiceSettings),
-		scalar("MinimumMacAddress", tString, wmi.ClassManagementServiceSettings),
-		scalar("NumaSpanningEnabled", tBool, wmi.ClassManagementServiceSettings),
-		scalar("PrimaryOwnerContact", tString, wmi.ClassManagementServiceSettings),
-		scalar("PrimaryOwnerName", tString, wmi.ClassManagementServiceSettings),
-		scalar("DefaultVirtualHardDiskCachingMode", tU16, wmi.ClassManagementServiceSettings),
-		scalar("HypervisorRootSchedulerEnabled", tBool, wmi.ClassManagementServiceSettings),
-		scalar("EnhancedSessionModeEnabled", tBool, wmi.ClassManagementServiceSettings),
-	}),
-}
-
-var classExportSettingData = &classDef{
-	name:       wmi.ClassExportSettingData,
-	derivation: derivSettingData,
-	keys:       []string{"InstanceID"},
-	props: concat(managedElementProps(originSettingData), []propDef{
-		scalar("CaptureLiveState", tU8, wmi.ClassExportSettingData),
-		scalar("CopySnapshotConfiguration", tU8, wmi.ClassExportSettingData),
-		scalar("CopyVmRuntimeInformation", tBool, wmi.ClassExportSettingData),
-		scalar("CopyVmStorage", tBool, wmi.ClassExportSettingData),
-		scalar("CreateVmExportSubdirectory", tBool, wmi.ClassExportSettingData),
-		scalar("SnapshotVirtualSystem", tString, wmi.ClassExportSettingData),
-		scalar("BackupIntent", tU8, wmi.ClassExportSettingData),
-		scalar("ExportForLiveMigration", tBool, wmi.ClassExportSettingData),
-		scalar("DisableDifferentialOfIgnoredStorage", tBool, wmi.ClassExportSettingData),
-		array("ExcludedVirtualHardDisks", tString, wmi.ClassExportSettingData),
-		scalar("DifferentialBackupBase", tString, wmi.ClassExportSettingData),
-	}),
-}
-
-var classConcreteJob = &classDef{
-	name: wmi.ClassConcreteJob,
-	derivation: []string{"CIM_ConcreteJob", "CIM_Job", "CIM_LogicalElement", "CIM_ManagedSystemElement",
-		"CIM_ManagedElement"},
-	keys: []string{"InstanceID"},
-	props: concat(managedElementProps(originManagedElement), []propDef{
-		scalar("InstallDate", tTime, originManagedSystem),
-		scalar("Name", tString, originManagedSystem),
-		array("OperationalStatus", tU16, originManagedSystem),
-		array("StatusDescriptions", tString, originManagedSystem),
-		scalar("Status", tString, originManagedSystem),
-		scalar("HealthState", tU16, originManagedSystem),
-		scalar("CommunicationStatus", tU16, originManagedSystem),
-		scalar("DetailedStatus", tU16, originManagedSystem),
-		scalar("OperatingStatus", tU16, originManagedSystem),
-		scalar("PrimaryStatus", tU16, originManagedSystem),
-		scalar("JobStatus", tString, originJob),
-		scalar("TimeSubmitted", tTime, originJob),
-		scalar("ScheduledStartTime", tTime, originJob),
-		scalar("StartTime", tTime, originJob),
-		scalar("ElapsedTime", tTime, originJob),
-		scalar("JobRunTimes", tU32, originJob),
-		scalar("RunMonth", tU8, originJob),
-		scalar("RunDay", tS8, originJob),
-		scalar("RunDayOfWeek", tS8, originJob),
-		scalar("RunStartInterval", tTime, originJob),
-		scalar("LocalOrUtcTime", tU16, originJob),
-		scalar("UntilTime", tTime, originJob),
-		scalar("Notify", tString, originJob),
-		scalar("Owner", tString, originJob),
-		scalar("Priority", tU32, originJob),
-		scalar("PercentComplete", tU16, originJob),
-		scalar("DeleteOnCompletion", tBool, originJob),
-		scalar("ErrorCode", tU16, originJob),
-		scalar("ErrorDescription", tString, originJob),
-		scalar("ErrorSummaryDescription", tString, originJob),
-		scalar("RecoveryAction", tU16, originJob),
-		scalar("OtherRecoveryAction", tString, originJob),
-		scalar("JobState", tU16, originConcreteJob),
-		scalar("TimeOfLastStateChange", tTime, originConcreteJob),
-		scalar("TimeBeforeRemoval", tTime, originConcreteJob),
-		scalar("Cancellable", tBool, wmi.ClassConcreteJob),
-		scalar("JobType", tU16, wmi.ClassConcreteJob),
-	}),
-	methods: []methodDef{
-		{name: "RequestStateChange", in: []paramDef{
-			{name: "RequestedState", typ: tU16},
-			{name: "TimeoutPeriod", typ: tTime},
-		}},
-		{name: "GetError"},
-		{name: "GetErrorEx"},
-	},
-	// [v2 docs] msvm-concretejob: "KillJob: This method is not supported."
-	unmodelled: []string{"KillJob"},
-}
-
-var classError = &classDef{
-	name:       wmi.ClassError,
-	derivation: []string{"CIM_Error"},
-	props: []propDef{
-		scalar("ErrorType", tU16, originError),
-		scalar("OtherErrorType", tString, originError),
-		scalar("OwningEntity", tString, originError),
-		scalar("MessageID", tString, originError),
-		scalar("Message", tString, originError),
-		array("MessageArguments", tString, originError),
-		scalar("PerceivedSeverity", tU16, originError),
-		scalar("ProbableCause", tU16, originError),
-		scalar("ProbableCauseDescription", tString, originError),
-		array("RecommendedActions", tString, originError),
-		scalar("ErrorSource", tString, originError),
-		scalar("ErrorSourceFormat", tU16, originError),
-		scalar("OtherErrorSourceFormat", tString, originError),
-		scalar("CIMStatusCode", tU32, originError),
-		scalar("CIMStatusCodeDescription", tString, originError),
-	},
-}
-
-// classSummaryInformation is what GetDefinitionFileSummaryInformation
-// returns, embedded (no path): Msvm_SummaryInformation, the concrete
-// subclass of the abstract Msvm_SummaryInformationBase : CIM_View
-// ([v2 docs] msvm-summaryinformationbase; the out-parameter's type since
-// Windows 10 1703). Notes is a string there, not an array. The
-// simulator declares the base class's properties.
-var classSummaryInformation = &classDef{
-	name:       wmi.ClassSummaryInformation,
-	derivation: []string{wmi.ClassSummaryInformationBase, "CIM_View", "CIM_ManagedElement"},
-	props: []propDef{
-		scalar("InstanceID", tString, originManagedElement),
-		scalar("ElementName", tString, originManagedElement),
-		scalar("CreationTime", tTime, wmi.ClassSummaryInformationBase),
-		scalar("EnabledState", tU16, wmi.ClassSummaryInformationBase),
-		scalar("OtherEnabledState", tString, wmi.ClassSummaryInformationBase),
-		scalar("HealthState", tU16, wmi.ClassSummaryInformationBase),
-		scalar("Name", tString, wmi.ClassSummaryInformationBase),
-		scalar("Notes", tString, wmi.ClassSummaryInformationBase),
-		scalar("Version", tString, wmi.ClassSummaryInformationBase),
-		scalar("NumberOfProcessors", tU16, wmi.ClassSummaryInformationBase),
-		array("OperationalStatus", tU16, wmi.ClassSummaryInformationBase),
-		array("StatusDescriptions", tString, wmi.ClassSummaryInformationBase),
-		scalar("UpTime", tU64, wmi.ClassSummaryInformationBase),
-		scalar("EnhancedSessionModeState", tU16, wmi.ClassSummaryInformationBase),
-		array("VirtualSwitchNames", tString, wmi.ClassSummaryInformationBase),
-		scalar("VirtualSystemSubType", tString, wmi.ClassSummaryInformationBase),
-		scalar("HostComputerSystemName", tString, wmi.ClassSummaryInformationBase),
-	},
-}
+// The classes of root\virtualization\v2 (v1's are in v1_schema.go).
+var (
+	classComputerSystem            = computerSystemSpec.build(inV2)
+	classPlannedComputerSystem     = plannedComputerSystemSpec.build(inV2)
+	classVirtualEthernetSwitch     = virtualEthernetSwitchSpec.build(inV2)
+	classSystemSettingData         = systemSettingDataSpec.build(inV2)
+	classStorageAllocation         = storageAllocationSpec.build(inV2)
+	classEthernetPortAllocation    = ethernetPortAllocationSpec.build(inV2)
+	classManagementService         = managementServiceSpec.build(inV2)
+	classManagementServiceSettings = managementServiceSettingsSpec.build(inV2)
+	classExportSettingData         = exportSettingDataSpec.build(inV2)
+	classConcreteJob               = concreteJobSpec.build(inV2)
+	classSummaryInformation        = summaryInformationSpec.build(inV2)
+	// Msvm_Error is the same class in both namespaces: v1's table
+	// (v1_services.go) lists this one, as it lists the associations.
+	classError = errorSpec.build(inV2)
+)
 
 // Association classes the simulator answers ASSOCIATORS OF queries with
 // (see associations.go). Their own instances are not enumerable here.
@@ -543,7 +273,6 @@ var allClasses = func() map[string]*classDef {
 		assocSettingsDefineState, assocElementSettingData, assocSnapshotOfSystem, assocMostCurrentSnapshot,
 		assocSettingDataComponent, assocSystemExportSettings, assocAffectedJobElement, assocHostedService,
 	} {
-		sort.Slice(c.props, func(i, j int) bool { return c.props[i].name < c.props[j].name })
 		m[strings.ToLower(c.name)] = c
 	}
 	return m
