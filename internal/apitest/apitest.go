@@ -29,8 +29,11 @@ var (
 // validating the document itself.
 func Router() (routers.Router, error) {
 	loadOnce.Do(func() {
-		// Server-sent events are text; their schema is a string.
+		// Server-sent events and the YAML document are text; their schema
+		// is a string (kin-openapi would otherwise parse the YAML into an
+		// object, which is not what a client receives).
 		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(api.OpenAPI)
 		if err != nil {
