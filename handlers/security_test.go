@@ -495,3 +495,34 @@ func TestNoCORSAndNoSimpleCrossOriginPosts(t *testing.T) {
 		t.Fatalf("text/plain with a token = %d %s", s, b)
 	}
 }
+
+// Idempotency keys are scoped per identity: another caller's key neither
+// finds nor blocks this caller's job (security-anchors J1).
+func TestIdempotencyKeysArePerIdentity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	post := func(token, dir string) (int, api.Job) {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/vms/web-01/exports", strings.NewReader(fmt.Sprintf(`{"directory": %q}`, filepath.Join(e.root, dir))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "same-key")
+		resp, err := e.clientAs(token).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var j api.Job
+		json.NewDecoder(resp.Body).Decode(&j)
+		return resp.StatusCode, j
+	}
+	a, b := e.token("idem-a", auth.Operator), e.token("idem-b", auth.Operator)
+	sa, ja := post(a, "a")
+	sb, jb := post(b, "b") // another request with the same key, by another identity
+	if sa != 202 || sb != 202 || ja.ID == jb.ID {
+		t.Fatalf("two identities with one key: %d %s / %d %s, want two jobs", sa, ja.ID, sb, jb.ID)
+	}
+	if s, again := post(a, "a"); s != 202 || again.ID != ja.ID {
+		t.Fatalf("a retry by the first identity = %d %s, want its job %s", s, again.ID, ja.ID)
+	}
+	e.waitJob(ja.ID)
+	e.waitJob(jb.ID)
+}
