@@ -41,20 +41,23 @@ func parseCommand(args []string) (command, []string, error) {
 	return "", nil, fmt.Errorf("unknown command %q (want one of %s; without a command the server runs)", args[0], strings.Join(names, ", "))
 }
 
-const usage = `usage:
-  hvport [flags]                    run the server
-  hvport token create --name NAME --role reader|operator|admin [--vms GLOB,...] [--expires 720h] [flags]
+const usage = `server: the hvport service (the command line for management hosts is hvport,
+built from ./cmd/hvport)
+
+usage:
+  server [flags]                    run the server
+  server token create --name NAME --role reader|operator|admin [--vms GLOB,...] [--expires 720h] [flags]
                                     create an API token and print it (once)
-  hvport token list [--json] [flags] list the tokens (never their secrets)
-  hvport token revoke NAME [flags]  revoke a token; a running server refuses it at once
-  hvport diagnose [flags] [--json] [--vm NAME|ID] [--timeout DURATION]
+  server token list [--json] [flags] list the tokens (never their secrets)
+  server token revoke NAME [flags]  revoke a token; a running server refuses it at once
+  server diagnose [flags] [--json] [--vm NAME|ID] [--timeout DURATION]
                                     read-only checks of the host; exits 1 if one fails
-  hvport install [--name NAME] [flags]
+  server install [--name NAME] [flags]
                                     install the Windows service, which runs with these flags
-  hvport uninstall [--name NAME]    stop and remove the Windows service
-  hvport start [--name NAME]        start the Windows service and wait until it runs
-  hvport stop [--name NAME]         stop the Windows service and wait until it has stopped
-  hvport help                       this text
+  server uninstall [--name NAME]    stop and remove the Windows service
+  server start [--name NAME]        start the Windows service and wait until it runs
+  server stop [--name NAME]         stop the Windows service and wait until it has stopped
+  server help                       this text
 
 flags (all commands that run the server or check it):
   --config FILE     YAML configuration (keys as in configs/hvport.yaml)

@@ -55,7 +55,7 @@ func TestParseCommand(t *testing.T) {
 func TestCLIExitCodes(t *testing.T) {
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
-	if code := cli(ctx, []string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "hvport diagnose") {
+	if code := cli(ctx, []string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "server diagnose") {
 		t.Errorf("help: exit %d, %q", code, out.String())
 	}
 	out.Reset()

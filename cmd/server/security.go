@@ -46,7 +46,7 @@ func openSecurity(cfg Config, log *zap.Logger) (handlers.Security, error) {
 	}
 	if created {
 		// The path, never the token.
-		log.Info("created the first admin token; read it from the file (owner-only), then create narrower tokens with `hvport token create`",
+		log.Info("created the first admin token; read it from the file (owner-only), then create narrower tokens with `server token create`",
 			zap.String("admin_token_file", adminFile))
 	}
 	return sec, nil

@@ -19,15 +19,15 @@ import (
 // reads (<data-dir>/tokens.json); a running server sees the change at the
 // next request:
 //
-//	hvport token create --name NAME --role ROLE [--vms GLOB,...] [--expires 720h]
-//	hvport token list [--json]
-//	hvport token revoke NAME
+//	server token create --name NAME --role ROLE [--vms GLOB,...] [--expires 720h]
+//	server token list [--json]
+//	server token revoke NAME
 //
 // Each takes --data-dir or --config like the server. create prints the
 // token once, on standard output, and nothing else there.
 func runToken(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(stderr, "hvport token: want create, list or revoke\n"+tokenUsage)
+		fmt.Fprint(stderr, "server token: want create, list or revoke\n"+tokenUsage)
 		return 2
 	}
 	verb, rest := args[0], args[1:]
@@ -40,23 +40,23 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	case "revoke":
 		err = tokenRevoke(rest, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "hvport token: unknown command %q (want create, list or revoke)\n%s", verb, tokenUsage)
+		fmt.Fprintf(stderr, "server token: unknown command %q (want create, list or revoke)\n%s", verb, tokenUsage)
 		return 2
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case err != nil:
-		fmt.Fprintf(stderr, "hvport token %s: %v\n", verb, err)
+		fmt.Fprintf(stderr, "server token %s: %v\n", verb, err)
 		return 1
 	}
 	return 0
 }
 
 const tokenUsage = `usage:
-  hvport token create --name NAME --role reader|operator|admin [--vms GLOB,...] [--expires DURATION] [--data-dir DIR | --config FILE]
-  hvport token list [--json] [--data-dir DIR | --config FILE]
-  hvport token revoke NAME [--data-dir DIR | --config FILE]
+  server token create --name NAME --role reader|operator|admin [--vms GLOB,...] [--expires DURATION] [--data-dir DIR | --config FILE]
+  server token list [--json] [--data-dir DIR | --config FILE]
+  server token revoke NAME [--data-dir DIR | --config FILE]
 `
 
 func openTokens(cfg Config) (*auth.Store, error) {
@@ -151,7 +151,7 @@ func tokenList(args []string, stdout, stderr io.Writer) error {
 
 func tokenRevoke(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("name the token to revoke: hvport token revoke NAME")
+		return fmt.Errorf("name the token to revoke: server token revoke NAME")
 	}
 	name := args[0]
 	cfg, err := parseConfig("token revoke", args[1:], stderr, nil)
