@@ -191,7 +191,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var l struct{ Items []struct{ Kind, State string } }
+		var l struct {
+			Items []struct{ Kind, State string }
+		}
 		json.NewDecoder(r.Body).Decode(&l)
 		r.Body.Close()
 		if len(l.Items) > 0 && l.Items[0].State == "cancelled" {
