@@ -205,3 +205,14 @@ func observe() (zapcore.Core, *[]string) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Unknown flags, arguments and commands exit 2 with one message.
+func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
+	for _, args := range [][]string{{"--bogus"}, {"extra"}, {"--listen"}, {"diagnose", "--bogus"}} {
+		var errOut bytes.Buffer
+		code := cli(context.Background(), args, io.Discard, &errOut)
+		if lines := strings.Split(strings.TrimSpace(errOut.String()), "\n"); code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "server") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and one line", args, code, errOut.String())
+		}
+	}
+}

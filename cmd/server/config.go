@@ -137,7 +137,9 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, error) {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print its error and the whole flag list;
+	// an unknown flag gets one message (the caller's), -h the list.
+	fs.SetOutput(io.Discard)
 	if extra != nil {
 		extra(fs)
 	}
@@ -153,10 +155,16 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 		noAuth     = fs.Bool("insecure-no-auth", false, "serve without authentication (loopback demos only)")
 	)
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintf(stderr, "usage of %s:\n", name)
+			fs.PrintDefaults()
+			return cfg, err
+		}
+		return cfg, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	if *configFile != "" {
 		if err := readConfigFile(*configFile, &cfg); err != nil {
@@ -243,3 +251,10 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+// usageError is a command line the flags cannot parse: exit code 2, as for
+// an unknown command.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }

@@ -97,7 +97,7 @@ func runDiagnose(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "hvport diagnose:", err)
+		fmt.Fprintln(stderr, "server diagnose:", err)
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -326,7 +326,7 @@ func sameValue(a, b any) bool {
 
 // writeReport prints the report for a person.
 func writeReport(w io.Writer, rep diagnoseReport) {
-	head := "hvport diagnose: backend " + rep.Backend
+	head := "server diagnose: backend " + rep.Backend
 	if rep.Namespace != "" {
 		head += ", namespace " + rep.Namespace
 	}

@@ -45,8 +45,7 @@ func main() {
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest, err := parseCommand(args)
 	if err != nil {
-		fmt.Fprintln(stderr, "hvport:", err)
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "server:", err, "(server help lists the commands and flags)")
 		return 2
 	}
 	switch cmd {
@@ -62,7 +61,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
 			}
-			fmt.Fprintf(stderr, "hvport %s: %v\n", cmd, err)
+			fmt.Fprintf(stderr, "server %s: %v\n", cmd, err)
 			return 1
 		}
 		return 0
@@ -71,7 +70,12 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "hvport:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "server:", err, "(server help lists the commands and flags)")
+			return 2
+		}
+		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	return 0

@@ -80,7 +80,27 @@ func readmeWalkthrough(t *testing.T) string {
 // walkthroughScript is the shell code of the walkthrough block.
 func walkthroughScript(t *testing.T) string {
 	t.Helper()
-	block := readmeWalkthrough(t)
+	return shellBlock(t, readmeWalkthrough(t))
+}
+
+// hvportWalkthroughScript is the shell code of the hvport walkthrough.
+func hvportWalkthroughScript(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- hvport-walkthrough:start -->")
+	end := strings.Index(s, "<!-- hvport-walkthrough:end -->")
+	if start < 0 || end < start {
+		t.Fatal("README.md has no hvport walkthrough markers")
+	}
+	return shellBlock(t, s[start:end])
+}
+
+func shellBlock(t *testing.T, block string) string {
+	t.Helper()
 	start := strings.Index(block, "```sh\n")
 	end := strings.LastIndex(block, "```")
 	if start < 0 || end <= start {
@@ -209,6 +229,38 @@ func TestREADMEWalkthrough(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(exports, ".hvport-staging-*")); len(left) > 0 {
 		t.Errorf("the cancelled export left its staging directory: %v", left)
+	}
+
+	// The same steps with the hvport command, built from this repository,
+	// on the same server, with no configuration of its own.
+	bin := t.TempDir()
+	if b, err := exec.Command("go", "build", "-o", filepath.Join(bin, "hvport"), "../hvport").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/hvport: %v\n%s", err, b)
+	}
+	cli := exec.Command("bash", "-euo", "pipefail", "-c", hvportWalkthroughScript(t))
+	cli.Dir = dir
+	home := t.TempDir()
+	cli.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	out.Reset()
+	errOut.Reset()
+	cli.Stdout, cli.Stderr = &out, &errOut
+	if err := cli.Run(); err != nil {
+		t.Fatalf("the hvport walkthrough failed: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	o = out.String()
+	for _, want := range []string{"web-01", "web-01-cli-copy", "cancelled"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("the hvport walkthrough's output lacks %q:\n%s", want, o)
+		}
+	}
+	if !strings.Contains(errOut.String(), "exporting") {
+		t.Errorf("the hvport walkthrough showed no progress on stderr:\n%s", errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(exports, "web-01-cli", "hvport-manifest.json")); err != nil {
+		t.Errorf("hvport's export is not published: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(exports, "db-01-cli")); !os.IsNotExist(err) {
+		t.Errorf("hvport's cancelled export left output behind")
 	}
 }
 
