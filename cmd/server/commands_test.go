@@ -216,3 +216,12 @@ func TestUsageErrorsAreOneLineAndExit2(t *testing.T) {
 		}
 	}
 }
+
+// --help lists the subcommands, not only the flags.
+func TestHelpFlagListsSubcommands(t *testing.T) {
+	var errOut bytes.Buffer
+	if code := cli(context.Background(), []string{"--help"}, io.Discard, &errOut); code != 0 ||
+		!strings.Contains(errOut.String(), "server token create") || !strings.Contains(errOut.String(), "server diagnose") {
+		t.Fatalf("--help: exit %d\n%s", code, errOut.String())
+	}
+}

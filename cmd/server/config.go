@@ -156,6 +156,10 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			if name == "server" { // the server's own --help: every command
+				fmt.Fprint(stderr, usage)
+				return cfg, err
+			}
 			fs.SetOutput(stderr)
 			fmt.Fprintf(stderr, "usage of %s:\n", name)
 			fs.PrintDefaults()
