@@ -24,6 +24,7 @@ import (
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
+	"github.com/hvport/hvport/internal/dirlock"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
@@ -108,6 +109,12 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		return err
 	}
 	defer closeLog()
+	// One server per data directory, before anything in it is touched.
+	lock, err := dirlock.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	sec, err := openSecurity(cfg, log)
 	if err != nil {
 		return err

@@ -251,3 +251,22 @@ func TestInsecureStartIsRefusedWithOneLine(t *testing.T) {
 		})
 	}
 }
+
+// A second server on the same data directory refuses to start, naming the
+// one that holds it; the first goes on serving.
+func TestSecondServerOnOneDataDirectoryIsRefused(t *testing.T) {
+	base, dataDir := startServer(t, "")
+	var stderr bytes.Buffer
+	code := cli(context.Background(), []string{"--backend", "sim", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-level", "error"}, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "in use") || !strings.Contains(stderr.String(), "pid ") {
+		t.Fatalf("second server: exit %d, %q", code, stderr.String())
+	}
+	resp, err := bearerClient(adminToken(t, dataDir)).Get(base + "/v1/vms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the first server after the refusal: %d", resp.StatusCode)
+	}
+}
