@@ -24,9 +24,9 @@ import (
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/handlers"
-	"github.com/hvport/hvport/internal/dirlock"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
+	"github.com/hvport/hvport/internal/dirlock"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/roots"
 )
