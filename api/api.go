@@ -22,6 +22,13 @@ type List[T any] struct {
 	Items []T `json:"items"`
 }
 
+// Page is one page of a list: the items and the cursor of the next page
+// (nil on the last one).
+type Page[T any] struct {
+	Items []T     `json:"items"`
+	Next  *string `json:"next"`
+}
+
 // VM is one virtual machine.
 type VM struct {
 	ID    string `json:"id"`

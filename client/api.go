@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/hvport/hvport/client/gen"
 )
@@ -118,8 +119,69 @@ func (c *Client) DeletePlannedVM(ctx context.Context, id string) (VMRef, error) 
 
 // ListJobs lists the jobs, newest first.
 func (c *Client) ListJobs(ctx context.Context) ([]Job, error) {
-	a, err := c.get(ctx, func(ctx context.Context) (*http.Response, error) { return c.gen.ListJobs(ctx) })
-	return items(decode[list[Job]](a, err, http.StatusOK))
+	var all []Job
+	var cursor *string
+	for {
+		page, next, err := c.ListJobsPage(ctx, JobFilter{Limit: 1000, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == nil {
+			if all == nil {
+				all = []Job{}
+			}
+			return all, nil
+		}
+		cursor = next
+	}
+}
+
+// JobFilter selects jobs on the server (GET /v1/jobs): every set field
+// must hold. Limit 0 is the server's default page (100).
+type JobFilter struct {
+	State, Kind, VM string
+	Since           time.Time
+	Limit           int
+	Cursor          *string // the previous page's next
+}
+
+// ListJobsPage is one page of the jobs that match f, newest first, and
+// the cursor of the next page (nil on the last).
+func (c *Client) ListJobsPage(ctx context.Context, f JobFilter) ([]Job, *string, error) {
+	p := &gen.ListJobsParams{Cursor: f.Cursor}
+	if f.State != "" {
+		s := gen.JobState(f.State)
+		p.State = &s
+	}
+	if f.Kind != "" {
+		k := gen.ListJobsParamsKind(f.Kind)
+		p.Kind = &k
+	}
+	if f.VM != "" {
+		p.VM = &f.VM
+	}
+	if !f.Since.IsZero() {
+		p.Since = &f.Since
+	}
+	if f.Limit > 0 {
+		n := int64(f.Limit)
+		p.Limit = &n
+	}
+	a, err := c.get(ctx, func(ctx context.Context) (*http.Response, error) { return c.gen.ListJobs(ctx, p) })
+	page, err := decode[jobPage](a, err, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if page.Items == nil {
+		page.Items = []Job{}
+	}
+	return page.Items, page.Next, nil
+}
+
+type jobPage struct {
+	Items []Job   `json:"items"`
+	Next  *string `json:"next"`
 }
 
 // GetJob is one job.

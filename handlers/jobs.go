@@ -19,13 +19,32 @@ import (
 // jobsResource serves /v1/jobs.
 type jobsResource struct{ jobs *jobs.Registry }
 
+// list answers one page of the jobs the caller may see that match the
+// query's filters, newest first.
 func (j jobsResource) list(w http.ResponseWriter, r *http.Request) (any, error) {
-	snaps := j.jobs.List()
-	out := api.List[api.Job]{Items: make([]api.Job, 0, len(snaps))}
-	for _, s := range snaps {
-		if canSee(r, s.VM.ID, s.VM.Name) {
-			out.Items = append(out.Items, toJob(s))
+	q, err := parseJobQuery(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	out := api.Page[api.Job]{Items: []api.Job{}}
+	past := q.cursor == nil // before the cursor's job, nothing is listed
+	for _, s := range j.jobs.List() {
+		if !past {
+			past = s.ID == q.cursor.id
+			continue
 		}
+		if !canSee(r, s.VM.ID, s.VM.Name) || !q.match(s) {
+			continue
+		}
+		if len(out.Items) == q.limit {
+			next := encodeCursor(out.Items[len(out.Items)-1].ID)
+			out.Next = &next
+			break
+		}
+		out.Items = append(out.Items, toJob(s))
+	}
+	if !past {
+		return nil, errs.Field("cursor", "names no job the registry still holds; start again without a cursor")
 	}
 	return out, nil
 }

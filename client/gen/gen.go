@@ -379,6 +379,27 @@ func (e VerifyResultProblemsReason) Valid() bool {
 	}
 }
 
+// Defines values for ListJobsParamsKind.
+const (
+	ListJobsParamsKindExport ListJobsParamsKind = "export"
+	ListJobsParamsKindImport ListJobsParamsKind = "import"
+	ListJobsParamsKindVerify ListJobsParamsKind = "verify"
+)
+
+// Valid indicates whether the value is a known member of the ListJobsParamsKind enum.
+func (e ListJobsParamsKind) Valid() bool {
+	switch e {
+	case ListJobsParamsKindExport:
+		return true
+	case ListJobsParamsKindImport:
+		return true
+	case ListJobsParamsKindVerify:
+		return true
+	default:
+		return false
+	}
+}
+
 // BackupIntent defines model for BackupIntent.
 type BackupIntent string
 
@@ -895,6 +916,25 @@ type StartImportParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListJobsParams defines parameters for ListJobs.
+type ListJobsParams struct {
+	State *JobState           `form:"state,omitempty" json:"state,omitempty"`
+	Kind  *ListJobsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// VM The VM's name or GUID (any case).
+	VM *string `form:"vm,omitempty" json:"vm,omitempty"`
+
+	// Since Jobs created at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+	Limit *int64     `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListJobsParamsKind defines parameters for ListJobs.
+type ListJobsParamsKind string
+
 // StartExportParams defines parameters for StartExport.
 type StartExportParams struct {
 	// IdempotencyKey Retry safety: a repeat of the same request with the same key returns
@@ -1221,10 +1261,15 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/imports (the `StartImport` operationId).
 	StartImport(ctx context.Context, params *StartImportParams, body StartImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListJobs The job registry, newest first
+	// ListJobs The job registry, newest first, filtered and paged
+	//
+	// Filters combine (all must hold). A page holds at most `limit` jobs;
+	// `next`, when not null, is the `cursor` of the following page. An
+	// unknown parameter is a 400 naming it; an invalid value a 422 naming
+	// the parameter and the allowed values.
 	//
 	// Corresponds with GET /v1/jobs (the `ListJobs` operationId).
-	ListJobs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListJobs(ctx context.Context, params *ListJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetJob One job
 	//
@@ -1516,11 +1561,16 @@ func (c *Client) StartImport(ctx context.Context, params *StartImportParams, bod
 	return c.Client.Do(req)
 }
 
-// ListJobs The job registry, newest first
+// ListJobs The job registry, newest first, filtered and paged
+//
+// Filters combine (all must hold). A page holds at most `limit` jobs;
+// `next`, when not null, is the `cursor` of the following page. An
+// unknown parameter is a 400 naming it; an invalid value a 422 naming
+// the parameter and the allowed values.
 //
 // Corresponds with GET /v1/jobs (the `ListJobs` operationId).
-func (c *Client) ListJobs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListJobsRequest(c.Server)
+func (c *Client) ListJobs(ctx context.Context, params *ListJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListJobsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2122,7 +2172,7 @@ func NewStartImportRequestWithBody(server string, params *StartImportParams, con
 }
 
 // NewListJobsRequest constructs an http.Request for the ListJobs method
-func NewListJobsRequest(server string) (*http.Request, error) {
+func NewListJobsRequest(server string, params *ListJobsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2138,6 +2188,93 @@ func NewListJobsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VM != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "vm", *params.VM, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2733,12 +2870,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/imports (the `StartImport` operationId).
 	StartImportWithResponse(ctx context.Context, params *StartImportParams, body StartImportJSONRequestBody, reqEditors ...RequestEditorFn) (*StartImportResponse, error)
 
-	// ListJobsWithResponse The job registry, newest first
+	// ListJobsWithResponse The job registry, newest first, filtered and paged
+	//
+	// Filters combine (all must hold). A page holds at most `limit` jobs;
+	// `next`, when not null, is the `cursor` of the following page. An
+	// unknown parameter is a 400 naming it; an invalid value a 422 naming
+	// the parameter and the allowed values.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/jobs (the `ListJobs` operationId).
-	ListJobsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListJobsResponse, error)
+	ListJobsWithResponse(ctx context.Context, params *ListJobsParams, reqEditors ...RequestEditorFn) (*ListJobsResponse, error)
 
 	// GetJobWithResponse One job
 	//
@@ -3571,11 +3713,18 @@ type ListJobsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		Items []Job `json:"items"`
+
+		// Next The cursor of the next page; null on the last page.
+		Next *string `json:"next"`
 	}
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3585,8 +3734,16 @@ type ListJobsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListJobsResponse) GetJSON200() *struct {
 	Items []Job `json:"items"`
+
+	// Next The cursor of the next page; null on the last page.
+	Next *string `json:"next"`
 } {
 	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListJobsResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
 }
 
 // GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -3597,6 +3754,11 @@ func (r ListJobsResponse) GetApplicationProblemJSON401() *Unauthorized {
 // GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ListJobsResponse) GetApplicationProblemJSON403() *Problem {
 	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListJobsResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
 }
 
 // GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -4898,13 +5060,18 @@ func (c *ClientWithResponses) StartImportWithResponse(ctx context.Context, param
 	return ParseStartImportResponse(rsp)
 }
 
-// ListJobsWithResponse The job registry, newest first
+// ListJobsWithResponse The job registry, newest first, filtered and paged
+//
+// Filters combine (all must hold). A page holds at most `limit` jobs;
+// `next`, when not null, is the `cursor` of the following page. An
+// unknown parameter is a 400 naming it; an invalid value a 422 naming
+// the parameter and the allowed values.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/jobs (the `ListJobs` operationId).
-func (c *ClientWithResponses) ListJobsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListJobsResponse, error) {
-	rsp, err := c.ListJobs(ctx, reqEditors...)
+func (c *ClientWithResponses) ListJobsWithResponse(ctx context.Context, params *ListJobsParams, reqEditors ...RequestEditorFn) (*ListJobsResponse, error) {
+	rsp, err := c.ListJobs(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -5763,11 +5930,21 @@ func ParseListJobsResponse(rsp *http.Response) (*ListJobsResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			Items []Job `json:"items"`
+
+			// Next The cursor of the next page; null on the last page.
+			Next *string `json:"next"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -5782,6 +5959,13 @@ func ParseListJobsResponse(rsp *http.Response) (*ListJobsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
