@@ -38,6 +38,7 @@ const (
 	Forbidden                       // valid credentials without the permission (403)
 	PathForbidden                   // a client path outside every configured root, or leaving one (403)
 	AuditUnavailable                // the audit record of a mutating request cannot be written (503)
+	Interrupted                     // a job the server stopped during, not resumed (500; not the host's fault)
 )
 
 var kindNames = [...]string{
@@ -47,7 +48,7 @@ var kindNames = [...]string{
 	Unavailable: "unavailable", InsufficientStorage: "insufficient-storage",
 	HostFailed: "hyperv-failed", Cancelled: "cancelled", NotSupported: "not-supported",
 	MethodNotAllowed: "method-not-allowed", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
-	PathForbidden: "path-forbidden", AuditUnavailable: "audit-unavailable",
+	PathForbidden: "path-forbidden", AuditUnavailable: "audit-unavailable", Interrupted: "interrupted",
 }
 
 // String is the kind's stable slug (used in problem type URIs).

@@ -35,6 +35,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.Forbidden:           http.StatusForbidden,
 	errs.PathForbidden:       http.StatusForbidden,
 	errs.AuditUnavailable:    http.StatusServiceUnavailable,
+	errs.Interrupted:         http.StatusInternalServerError,
 }
 
 var kindTitle = map[errs.Kind]string{
@@ -58,6 +59,7 @@ var kindTitle = map[errs.Kind]string{
 	errs.Forbidden:           "Forbidden",
 	errs.PathForbidden:       "Path outside the configured roots",
 	errs.AuditUnavailable:    "Audit log unavailable",
+	errs.Interrupted:         "Interrupted by a server restart",
 }
 
 // StatusOf returns the HTTP status for a Kind.

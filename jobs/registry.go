@@ -105,7 +105,9 @@ func Open(opts Options, dir string) (*Registry, error) {
 				msg += "; its Hyper-V job may still be running: " + rec.WMIJob
 				extra["wmiJob"] = rec.WMIJob
 			}
-			j.snap.Err = &errs.Error{Kind: errs.Unavailable, Msg: msg, Extra: extra}
+			// Its own kind: the host did nothing wrong, the server stopped.
+			extra["phase"] = rec.Phase
+			j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra}
 			j.rev++
 			st.save(j.recordLocked())
 			r.log.Warn("job interrupted by a restart", zap.String("job_id", rec.ID), zap.String("state", string(rec.State)))

@@ -24,7 +24,7 @@ import (
 // recorded phase.
 //
 // What a restart does with a job that had not finished: it is marked
-// failed (kind unavailable) saying it was interrupted, with the Hyper-V
+// failed (kind interrupted) saying in which phase it was interrupted, with the Hyper-V
 // job's path; the Hyper-V job itself is not touched and may still run.
 // Reattaching to it is the next step (docs/ARCHITECTURE.md).
 

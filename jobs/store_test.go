@@ -72,7 +72,7 @@ func TestJobsSurviveARestart(t *testing.T) {
 		t.Fatalf("restored failed job = %+v", f)
 	}
 	i, _ := r2.Get(running.ID)
-	if i.State != Failed || !errs.Is(i.Err, errs.Unavailable) || i.Phase != "interrupted" || i.FinishedAt == nil {
+	if i.State != Failed || !errs.Is(i.Err, errs.Interrupted) || i.Phase != "interrupted" || i.FinishedAt == nil {
 		t.Fatalf("interrupted job = %+v", i)
 	}
 	if s, fp, ok := r2.ByKey("k"); !ok || s.ID != done.ID || fp != "f" {

@@ -107,7 +107,7 @@ func TestKilledMidExportLeavesNothingComplete(t *testing.T) {
 	}
 	getJSON(base+"/v1/jobs/"+job.ID, &after)
 	if after.State != "failed" || after.Phase != "interrupted" || after.Error == nil ||
-		after.Error.Type != "urn:hvport:problem:unavailable" || !strings.Contains(after.Error.Detail, "Msvm_ConcreteJob") {
+		after.Error.Type != "urn:hvport:problem:interrupted" || !strings.Contains(after.Error.Detail, "Msvm_ConcreteJob") {
 		t.Fatalf("the job after the restart = %+v", after)
 	}
 	var l struct{ Items []any }
