@@ -186,7 +186,7 @@ type jobPage struct {
 
 // GetJob is one job.
 func (c *Client) GetJob(ctx context.Context, id string) (Job, error) {
-	a, err := c.get(ctx, func(ctx context.Context) (*http.Response, error) { return c.gen.GetJob(ctx, id) })
+	a, err := c.get(ctx, func(ctx context.Context) (*http.Response, error) { return c.gen.GetJob(ctx, id, nil) })
 	return decode[Job](a, err, http.StatusOK)
 }
 

@@ -81,3 +81,41 @@ func TestJobListFiltersAndPages(t *testing.T) {
 		}
 	}
 }
+
+// GET /v1/jobs/{id}?wait= answers when the job's state moves on from the
+// one the caller saw, when it finishes, or when the time is up; 202s say
+// when to look first (issue #12's waiting contract).
+func TestJobLongPoll(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{copyRate: 64 << 10})
+	status, h, body := e.do("POST", "/v1/vms/web-01/exports", "application/json", fmt.Sprintf(`{"directory": %q}`, filepath.Join(e.root, "slow")))
+	if status != 202 || h.Get("Retry-After") != "1" {
+		t.Fatalf("202 without Retry-After: %d %q %s", status, h.Get("Retry-After"), body)
+	}
+	id := strings.TrimPrefix(h.Get("Location"), "/v1/jobs/")
+	var j api.Job
+	e.getJSON("/v1/jobs/"+id+"?wait=55s&state=queued", http.StatusOK, &j)
+	if j.State == "queued" {
+		t.Fatalf("the long poll returned while the job was still queued")
+	}
+	// Still running after a short wait: the answer comes when time is up.
+	e.getJSON("/v1/jobs/"+id+"?wait=1s&state=running", http.StatusOK, &j)
+	if j.State != "running" {
+		t.Fatalf("after a 1 s wait on a slow export: %s", j.State)
+	}
+	e.do("POST", "/v1/jobs/"+id+"/cancel", "", "")
+	e.getJSON("/v1/jobs/"+id+"?wait=55s&state=cancelling", http.StatusOK, &j)
+	if j.State != "cancelled" {
+		t.Fatalf("after cancel: %s", j.State)
+	}
+	// A finished job answers at once, whatever it is waited for.
+	e.getJSON("/v1/jobs/"+id+"?wait=55s", http.StatusOK, &j)
+	for _, c := range []struct {
+		q      string
+		status int
+	}{{"?wait=forever", 422}, {"?wait=2m", 422}, {"?state=done&wait=1s", 422}, {"?timeout=1s", 400}} {
+		if s, _, b := e.do("GET", "/v1/jobs/"+id+c.q, "", ""); s != c.status {
+			t.Errorf("%s: %d %s, want %d", c.q, s, b, c.status)
+		}
+	}
+}

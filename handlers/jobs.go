@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,11 +51,63 @@ func (j jobsResource) list(w http.ResponseWriter, r *http.Request) (any, error) 
 }
 
 func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
-	s, err := j.visibleJob(r, chi.URLParam(r, "id"))
+	id := chi.URLParam(r, "id")
+	s, err := j.visibleJob(r, id)
 	if err != nil {
 		return nil, err
 	}
+	wait, seen, err := parseJobWait(r.URL.Query(), s.State)
+	if err != nil || wait == 0 {
+		return toJob(s), err
+	}
+	// Long poll: answer once the state moved on from what the caller saw,
+	// the job finished, the time is up or the caller left.
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	tick := time.NewTicker(eventsPoll)
+	defer tick.Stop()
+	for s.State == seen && !s.State.Terminal() {
+		select {
+		case <-timer.C:
+			return toJob(s), nil
+		case <-r.Context().Done():
+			return toJob(s), nil
+		case <-tick.C:
+		}
+		if s, err = j.jobs.Get(id); err != nil {
+			return nil, err
+		}
+	}
 	return toJob(s), nil
+}
+
+// maxJobWait bounds a long poll below the server's write timeout (60 s).
+const maxJobWait = 55 * time.Second
+
+// parseJobWait reads ?wait= and ?state=; no wait means answer at once.
+func parseJobWait(v url.Values, current jobs.State) (time.Duration, jobs.State, error) {
+	for k := range v {
+		if k != "wait" && k != "state" {
+			return 0, "", &errs.Error{Kind: errs.BadRequest, Msg: "unknown query parameter " + quote(k) + "; GET /v1/jobs/{id} takes wait and state",
+				Fields: []errs.FieldError{{Field: k, Reason: "unknown query parameter", Allowed: []string{"wait", "state"}}}}
+		}
+	}
+	seen := current
+	if st := v.Get("state"); st != "" {
+		if !contains(jobStates, st) {
+			return 0, "", errs.Field("state", "unknown job state "+quote(st), jobStates...)
+		}
+		seen = jobs.State(st)
+	}
+	w := v.Get("wait")
+	if w == "" {
+		return 0, seen, nil
+	}
+	d, err := time.ParseDuration(w)
+	if err != nil || d <= 0 || d > maxJobWait {
+		return 0, "", errs.Field("wait", "a duration from 1s to "+maxJobWait.String()+", such as 30s, not "+quote(w))
+	}
+	return d, seen, nil
 }
 
 // visibleJob finds a job of a VM the caller may see; another VM's job is

@@ -19,6 +19,10 @@ import (
 	"github.com/hvport/hvport/errs"
 )
 
+// retryAfter is when a client should try again after a refusal that
+// passes: a full job queue (429) and an unavailable service (503).
+var retryAfter = map[int]string{http.StatusTooManyRequests: "5", http.StatusServiceUnavailable: "5"}
+
 // maxBodyBytes bounds request bodies; settings objects are small.
 const maxBodyBytes = 1 << 20
 
@@ -64,6 +68,9 @@ func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
 			return
 		case accepted:
 			w.Header().Set("Location", x.location)
+			// When to look at the job first (RFC 9110 §10.2.3): jobs
+			// report progress about once a second.
+			w.Header().Set("Retry-After", "1")
 			writeJSON(w, http.StatusAccepted, x.body)
 		case created:
 			w.Header().Set("Location", x.location)
@@ -98,6 +105,9 @@ func (a adapter) problem(w http.ResponseWriter, r *http.Request, err error) {
 		buf.WriteString(`{"type":"` + ProblemTypeBase + `internal","title":"Internal error","status":500}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if retry, ok := retryAfter[p.Status]; ok {
+		w.Header().Set("Retry-After", retry)
+	}
 	w.WriteHeader(p.Status)
 	w.Write(buf.Bytes())
 }

@@ -935,6 +935,14 @@ type ListJobsParams struct {
 // ListJobsParamsKind defines parameters for ListJobs.
 type ListJobsParamsKind string
 
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	Wait *string `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// State The state the caller last saw (with wait).
+	State *JobState `form:"state,omitempty" json:"state,omitempty"`
+}
+
 // StartExportParams defines parameters for StartExport.
 type StartExportParams struct {
 	// IdempotencyKey Retry safety: a repeat of the same request with the same key returns
@@ -1273,8 +1281,13 @@ type ClientInterface interface {
 
 	// GetJob One job
 	//
+	// With `wait` (a duration up to 55s, e.g. `30s`) the answer comes when
+	// the job's state differs from `state` (default: its state when the
+	// request arrived) or it has finished, or when the time is up — a
+	// long poll; the job is returned either way.
+	//
 	// Corresponds with GET /v1/jobs/{id} (the `GetJob` operationId).
-	GetJob(ctx context.Context, id JobID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetJob(ctx context.Context, id JobID, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelJob Cancel a queued or running job
 	//
@@ -1583,9 +1596,14 @@ func (c *Client) ListJobs(ctx context.Context, params *ListJobsParams, reqEditor
 
 // GetJob One job
 //
+// With `wait` (a duration up to 55s, e.g. `30s`) the answer comes when
+// the job's state differs from `state` (default: its state when the
+// request arrived) or it has finished, or when the time is up — a
+// long poll; the job is returned either way.
+//
 // Corresponds with GET /v1/jobs/{id} (the `GetJob` operationId).
-func (c *Client) GetJob(ctx context.Context, id JobID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetJobRequest(c.Server, id)
+func (c *Client) GetJob(ctx context.Context, id JobID, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJobRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2286,7 +2304,7 @@ func NewListJobsRequest(server string, params *ListJobsParams) (*http.Request, e
 }
 
 // NewGetJobRequest constructs an http.Request for the GetJob method
-func NewGetJobRequest(server string, id JobID) (*http.Request, error) {
+func NewGetJobRequest(server string, id JobID, params *GetJobParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2309,6 +2327,45 @@ func NewGetJobRequest(server string, id JobID) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2884,10 +2941,15 @@ type ClientWithResponsesInterface interface {
 
 	// GetJobWithResponse One job
 	//
+	// With `wait` (a duration up to 55s, e.g. `30s`) the answer comes when
+	// the job's state differs from `state` (default: its state when the
+	// request arrived) or it has finished, or when the time is up — a
+	// long poll; the job is returned either way.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/jobs/{id} (the `GetJob` operationId).
-	GetJobWithResponse(ctx context.Context, id JobID, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
+	GetJobWithResponse(ctx context.Context, id JobID, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
 
 	// CancelJobWithResponse Cancel a queued or running job
 	//
@@ -3254,7 +3316,8 @@ func (r GetExportResponse) ContentType() string {
 
 // VerifyExportResponse202Headers the declared response headers of an HTTP 202 response for VerifyExport
 type VerifyExportResponse202Headers struct {
-	Location *string
+	Location   *string
+	RetryAfter *string
 }
 
 // VerifyExportResponse401Headers the declared response headers of an HTTP 401 response for VerifyExport
@@ -3586,7 +3649,8 @@ func (r PostImportSettingsResponse) ContentType() string {
 
 // StartImportResponse202Headers the declared response headers of an HTTP 202 response for StartImport
 type StartImportResponse202Headers struct {
-	Location *string
+	Location   *string
+	RetryAfter *string
 }
 
 // StartImportResponse401Headers the declared response headers of an HTTP 401 response for StartImport
@@ -3805,12 +3869,16 @@ type GetJobResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Job
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationProblemJSON401 *Unauthorized
 	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationProblemJSON403 *Problem
 	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3820,6 +3888,11 @@ type GetJobResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetJobResponse) GetJSON200() *Job {
 	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetJobResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
 }
 
 // GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -3835,6 +3908,11 @@ func (r GetJobResponse) GetApplicationProblemJSON403() *Problem {
 // GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetJobResponse) GetApplicationProblemJSON404() *Problem {
 	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetJobResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
 }
 
 // GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -4770,7 +4848,8 @@ func (r GetExportSettingsResponse) ContentType() string {
 
 // StartExportResponse202Headers the declared response headers of an HTTP 202 response for StartExport
 type StartExportResponse202Headers struct {
-	Location *string
+	Location   *string
+	RetryAfter *string
 }
 
 // StartExportResponse401Headers the declared response headers of an HTTP 401 response for StartExport
@@ -5080,11 +5159,16 @@ func (c *ClientWithResponses) ListJobsWithResponse(ctx context.Context, params *
 
 // GetJobWithResponse One job
 //
+// With `wait` (a duration up to 55s, e.g. `30s`) the answer comes when
+// the job's state differs from `state` (default: its state when the
+// request arrived) or it has finished, or when the time is up — a
+// long poll; the job is returned either way.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/jobs/{id} (the `GetJob` operationId).
-func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, id JobID, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
-	rsp, err := c.GetJob(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, id JobID, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
+	rsp, err := c.GetJob(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -5597,6 +5681,13 @@ func ParseVerifyExportResponse(rsp *http.Response) (*VerifyExportResponse, error
 			}
 			headers.Location = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
 		var headers VerifyExportResponse401Headers
@@ -5897,6 +5988,13 @@ func ParseStartImportResponse(rsp *http.Response) (*StartImportResponse, error) 
 			}
 			headers.Location = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
 		var headers StartImportResponse401Headers
@@ -6013,6 +6111,13 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6033,6 +6138,13 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 			return nil, err
 		}
 		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
@@ -6970,6 +7082,13 @@ func ParseStartExportResponse(rsp *http.Response) (*StartExportResponse, error) 
 				return nil, err
 			}
 			headers.Location = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
