@@ -68,6 +68,8 @@ type Plan struct {
 	layout   string // where Hyper-V's layout lands inside staging
 	hv       *hyperv.ExportPlan
 	released bool
+	// root is the export root the destination is in.
+	root string
 	// need is the preflight's estimate of the export's size and free what
 	// the destination's volume had then (0 when unknown).
 	need int64
@@ -105,7 +107,7 @@ func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err := s.Store.claim(final, id); err != nil {
 		return nil, err
 	}
-	p := &Plan{s: s, ID: id, Req: req, Final: final, staging: filepath.Join(filepath.Dir(final), hiddenName(stagingPrefix, id, final))}
+	p := &Plan{s: s, ID: id, Req: req, Final: final, root: where.Root, staging: filepath.Join(filepath.Dir(final), hiddenName(stagingPrefix, id, final))}
 	s.Store.useStaging(p.staging)
 	p.layout = p.staging
 	if req.Settings.CreateVmExportSubdirectory {
@@ -332,9 +334,8 @@ func (p *Plan) explainDiskFull(err error) error {
 	if !errs.Is(err, errs.InsufficientStorage) {
 		return err
 	}
-	root := p.s.Store.rootOf(p.Final)
-	msg := "the export ran out of space on the volume that holds " + root
-	extra := map[string]any{"volume": root}
+	msg := "the export ran out of space on the volume that holds " + p.root
+	extra := map[string]any{"volume": p.root}
 	if p.need > 0 {
 		msg += ": it needs about " + humanBytes(uint64(p.need))
 		extra["requiredBytes"] = p.need

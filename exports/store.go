@@ -84,20 +84,6 @@ func (s *Store) Roots() []string { return s.set.Dirs() }
 // path outside every root is refused the same whether it exists or not).
 func (s *Store) Resolve(field, dir string) (roots.Path, error) { return s.set.Resolve(field, dir) }
 
-// rootOf names the export root that holds dir.
-func (s *Store) rootOf(dir string) string {
-	best := ""
-	for _, r := range s.set.Dirs() {
-		if rel, err := filepath.Rel(r, dir); err == nil && !strings.HasPrefix(rel, "..") && len(r) > len(best) {
-			best = r
-		}
-	}
-	if best == "" {
-		return filepath.Dir(dir)
-	}
-	return best
-}
-
 // claim reserves a final path for one export at a time.
 func (s *Store) claim(final, id string) error {
 	s.mu.Lock()

@@ -60,7 +60,7 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	overwrite := req.Overwrite != nil && *req.Overwrite
 	if overwrite {
-		if err := need(r, auth.Admin, `"overwrite": true`); err != nil {
+		if err := requireRole(r, auth.Admin, `"overwrite": true`); err != nil {
 			return nil, err
 		}
 	}

@@ -85,7 +85,7 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	// Registering in place (createCopy false, the default) makes Hyper-V
 	// own the export's files where they are: an admin's decision.
 	if req.Settings == nil || req.Settings.CreateCopy == nil || !*req.Settings.CreateCopy {
-		if err := need(r, auth.Admin, "a register-in-place import (createCopy false)"); err != nil {
+		if err := requireRole(r, auth.Admin, "a register-in-place import (createCopy false)"); err != nil {
 			return nil, err
 		}
 	}

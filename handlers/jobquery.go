@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +41,7 @@ func parseJobQuery(v url.Values) (jobQuery, error) {
 	q := jobQuery{limit: defaultJobPage}
 	var unknown []string
 	for k := range v {
-		if !contains(jobQueryParams, k) {
+		if !slices.Contains(jobQueryParams, k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -54,10 +55,10 @@ func parseJobQuery(v url.Values) (jobQuery, error) {
 	}
 	var bad []errs.FieldError
 	q.state, q.kind, q.vm = v.Get("state"), v.Get("kind"), v.Get("vm")
-	if q.state != "" && !contains(jobStates, q.state) {
+	if q.state != "" && !slices.Contains(jobStates, q.state) {
 		bad = append(bad, errs.FieldError{Field: "state", Reason: "unknown job state " + quote(q.state), Allowed: jobStates})
 	}
-	if q.kind != "" && !contains(jobKinds, q.kind) {
+	if q.kind != "" && !slices.Contains(jobKinds, q.kind) {
 		bad = append(bad, errs.FieldError{Field: "kind", Reason: "unknown job kind " + quote(q.kind), Allowed: jobKinds})
 	}
 	if s := v.Get("since"); s != "" {
@@ -103,12 +104,3 @@ func (q jobQuery) match(s jobs.Snapshot) bool {
 
 // A cursor is the last listed job's id, opaque to clients.
 func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func parseJobWait(v url.Values, current jobs.State) (time.Duration, jobs.State, 
 	}
 	seen := current
 	if st := v.Get("state"); st != "" {
-		if !contains(jobStates, st) {
+		if !slices.Contains(jobStates, st) {
 			return 0, "", errs.Field("state", "unknown job state "+quote(st), jobStates...)
 		}
 		seen = jobs.State(st)
@@ -130,7 +131,7 @@ func (j jobsResource) cancel(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	if s.Submitter == nil || s.Submitter.ID != identityOf(r).Principal() {
-		if err := need(r, auth.Admin, "cancelling a job another identity started"); err != nil {
+		if err := requireRole(r, auth.Admin, "cancelling a job another identity started"); err != nil {
 			return nil, err
 		}
 	}

@@ -148,22 +148,17 @@ func (g *guard) on(r chi.Router) func(method, pattern string, need auth.Role, h 
 // permit checks the role a route needs and, for a mutating route, writes
 // the audit record before the handler runs (refusing with 503 when it
 // cannot) and the outcome after.
-func (g *guard) permit(method, pattern string, need auth.Role, h http.HandlerFunc) http.HandlerFunc {
+func (g *guard) permit(method, pattern string, role auth.Role, h http.HandlerFunc) http.HandlerFunc {
 	mutating := method != http.MethodGet && method != http.MethodHead && !readOnlyPOST[pattern]
 	return func(w http.ResponseWriter, r *http.Request) {
-		if need == public {
+		if role == public {
 			h(w, r)
 			return
 		}
 		id := auth.FromContext(r.Context())
-		if !id.Can(need) {
-			have := "no role"
-			if id != nil {
-				have = "the " + string(id.Role) + " role"
-			}
-			g.deny(r, id, http.StatusForbidden, "needs "+string(need))
-			g.a.problem(w, r, &errs.Error{Kind: errs.Forbidden, Msg: method + " " + pattern + " needs the " + string(need) + " role; these credentials have " + have,
-				Extra: map[string]any{"requiredRole": string(need)}})
+		if err := requireRole(r, role, method+" "+pattern); err != nil {
+			g.deny(r, id, http.StatusForbidden, "needs "+string(role))
+			g.a.problem(w, r, err)
 			return
 		}
 		if !mutating {

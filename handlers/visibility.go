@@ -21,9 +21,9 @@ func vmNotFound(ref string) error {
 	return &errs.Error{Kind: errs.NotFound, Msg: "no VM with id or name " + quote(ref)}
 }
 
-// need refuses with 403 unless the caller's role includes role; what says
+// requireRole refuses with 403 unless the caller's role includes role; what says
 // which part of the request needs it (e.g. "overwrite": true).
-func need(r *http.Request, role auth.Role, what string) error {
+func requireRole(r *http.Request, role auth.Role, what string) error {
 	id := identityOf(r)
 	if id.Can(role) {
 		return nil

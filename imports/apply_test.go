@@ -1,6 +1,7 @@
 package imports
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestApplyRejectsWithFieldNames(t *testing.T) {
 	for _, c := range cases {
 		_, _, err := apply(defaults(), &c.p, hyperv.V2)
 		var e *errs.Error
-		if !errs.Is(err, errs.Invalid) || !asErr(err, &e) || e.Fields[0].Field != c.field {
+		if !errs.Is(err, errs.Invalid) || !errors.As(err, &e) || e.Fields[0].Field != c.field {
 			t.Errorf("%+v: %v, want a field error on %s", c.p, err, c.field)
 		}
 	}

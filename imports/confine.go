@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -96,7 +97,7 @@ func (s *Service) checkPackage(dir string) error {
 
 func reasonOf(err error) string {
 	var e *errs.Error
-	if ok := asErr(err, &e); ok && len(e.Fields) > 0 {
+	if errors.As(err, &e) && len(e.Fields) > 0 {
 		return e.Fields[0].Reason
 	}
 	return err.Error()

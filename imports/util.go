@@ -1,13 +1,11 @@
 package imports
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -62,5 +60,3 @@ func freshDir(parent, name string) string {
 		dir = filepath.Join(parent, clean+"-"+strconv.Itoa(i))
 	}
 }
-
-func asErr(err error, target **errs.Error) bool { return errors.As(err, target) }

@@ -32,12 +32,18 @@ func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	data := filepath.Join(dir, "data")
+	return serve(t, "--config", cfgFile, "--listen", "127.0.0.1:0", "--backend", "sim", "--data-dir", data), data
+}
+
+// serve runs the real server (run) with args until the test ends and
+// returns its base URL once it listens.
+func serve(t *testing.T, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--config", cfgFile, "--listen", "127.0.0.1:0", "--backend", "sim", "--data-dir", filepath.Join(dir, "data")}, io.Discard, ready)
-	}()
+	go func() { done <- run(ctx, args, io.Discard, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -51,14 +57,14 @@ func startServer(t *testing.T, extraConfig string) (base, dataDir string) {
 	})
 	select {
 	case base := <-ready:
-		return base, filepath.Join(dir, "data")
+		return base
 	case err := <-done:
 		done <- nil // for the cleanup, which waits for the exit
-		t.Fatalf("server did not start: %v", err)
+		t.Fatalf("server did not start (%s): %v", strings.Join(args, " "), err)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("server did not start within 2 minutes")
 	}
-	return "", ""
+	return ""
 }
 
 // readmeWalkthrough returns the README's walkthrough block.
@@ -136,28 +142,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		ln.Close()
 	}
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--listen", "127.0.0.1:8080", "--backend", "sim", "--data-dir", filepath.Join(dir, "hvport-data"), "--log-level", "warn"}, io.Discard, ready)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exited with %v", err)
-			}
-		case <-time.After(2 * time.Minute):
-			t.Error("server did not shut down within 2 min")
-		}
-	})
-	select {
-	case <-ready:
-	case err := <-done:
-		done <- nil
-		t.Fatalf("the server could not start on 127.0.0.1:8080, the address the README uses: %v", err)
-	}
+	serve(t, "--listen", "127.0.0.1:8080", "--backend", "sim", "--data-dir", filepath.Join(dir, "hvport-data"), "--log-level", "warn")
 
 	script := walkthroughScript(t)
 	if !strings.Contains(script, "TOKEN=$(cat hvport-data/"+auth.AdminTokenFile+")") {
