@@ -150,24 +150,59 @@ type ExportFile struct {
 
 // Job is a job of the registry.
 type Job struct {
-	ID              string     `json:"id"`
-	Kind            string     `json:"kind"`
-	State           string     `json:"state"`
-	PercentComplete int        `json:"percentComplete"`
-	Phase           string     `json:"phase"`
-	BytesDone       int64      `json:"bytesDone"`
-	BytesTotal      int64      `json:"bytesTotal"`
-	VM              VMRef      `json:"vm"`
-	Directory       string     `json:"directory"`
-	Settings        any        `json:"settings"`
-	WMIJob          *string    `json:"wmiJob"`
-	Warnings        []string   `json:"warnings"`
-	Result          any        `json:"result"`
-	CreatedAt       time.Time  `json:"createdAt"`
-	StartedAt       *time.Time `json:"startedAt"`
-	FinishedAt      *time.Time `json:"finishedAt"`
-	Error           *Problem   `json:"error"`
-	SubmittedBy     *Principal `json:"submittedBy"`
+	ID              string `json:"id"`
+	Kind            string `json:"kind"`
+	State           string `json:"state"`
+	PercentComplete int    `json:"percentComplete"`
+	Phase           string `json:"phase"`
+	BytesDone       int64  `json:"bytesDone"`
+	BytesTotal      int64  `json:"bytesTotal"`
+	// BytesPerSecond and ETASeconds: a moving average over the last
+	// seconds of the current phase's bytes, and the time left at it; nil
+	// when unknown or the phase moves no bytes, and once the job finished.
+	BytesPerSecond *int64 `json:"bytesPerSecond"`
+	ETASeconds     *int64 `json:"etaSeconds"`
+	// VM is the VM the job works on; for an import, the VM it created
+	// (nil until then). Source is the exported VM an import came from
+	// (nil for other kinds).
+	VM          *VMRef     `json:"vm"`
+	Source      *VMRef     `json:"source"`
+	Directory   string     `json:"directory"`
+	Settings    any        `json:"settings"`
+	WMIJob      *string    `json:"wmiJob"`
+	HypervJob   *string    `json:"hypervJob"` // the InstanceID of WMIJob
+	Warnings    []string   `json:"warnings"`
+	Result      any        `json:"result"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	StartedAt   *time.Time `json:"startedAt"`
+	FinishedAt  *time.Time `json:"finishedAt"`
+	Error       *Problem   `json:"error"`
+	SubmittedBy *Principal `json:"submittedBy"`
+}
+
+// JobSummary is a job as GET /v1/jobs lists it: what tells jobs apart
+// and how far each got. GET /v1/jobs/{id} has the whole Job.
+type JobSummary struct {
+	ID              string          `json:"id"`
+	Kind            string          `json:"kind"`
+	State           string          `json:"state"`
+	Phase           string          `json:"phase"`
+	PercentComplete int             `json:"percentComplete"`
+	BytesPerSecond  *int64          `json:"bytesPerSecond"`
+	ETASeconds      *int64          `json:"etaSeconds"`
+	VM              *VMRef          `json:"vm"`
+	Source          *VMRef          `json:"source"`
+	CreatedAt       time.Time       `json:"createdAt"`
+	StartedAt       *time.Time      `json:"startedAt"`
+	FinishedAt      *time.Time      `json:"finishedAt"`
+	Error           *ProblemSummary `json:"error"`
+}
+
+// ProblemSummary is a problem's type and title: why a listed job failed
+// (or that it was cancelled), without the details.
+type ProblemSummary struct {
+	Type  string `json:"type"`
+	Title string `json:"title"`
 }
 
 // Principal names who did something: kind (token, certificate or

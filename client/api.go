@@ -117,9 +117,10 @@ func (c *Client) DeletePlannedVM(ctx context.Context, id string) (VMRef, error) 
 	return decode[VMRef](a, err, http.StatusOK)
 }
 
-// ListJobs lists the jobs, newest first.
-func (c *Client) ListJobs(ctx context.Context) ([]Job, error) {
-	var all []Job
+// ListJobs lists the jobs, newest first, as summaries (GetJob has a
+// whole job).
+func (c *Client) ListJobs(ctx context.Context) ([]JobSummary, error) {
+	var all []JobSummary
 	var cursor *string
 	for {
 		page, next, err := c.ListJobsPage(ctx, JobFilter{Limit: 1000, Cursor: cursor})
@@ -129,7 +130,7 @@ func (c *Client) ListJobs(ctx context.Context) ([]Job, error) {
 		all = append(all, page...)
 		if next == nil {
 			if all == nil {
-				all = []Job{}
+				all = []JobSummary{}
 			}
 			return all, nil
 		}
@@ -146,16 +147,16 @@ type JobFilter struct {
 	Cursor          *string // the previous page's next
 }
 
-// ListJobsPage is one page of the jobs that match f, newest first, and
-// the cursor of the next page (nil on the last).
-func (c *Client) ListJobsPage(ctx context.Context, f JobFilter) ([]Job, *string, error) {
+// ListJobsPage is one page of the jobs that match f, newest first, as
+// summaries, and the cursor of the next page (nil on the last).
+func (c *Client) ListJobsPage(ctx context.Context, f JobFilter) ([]JobSummary, *string, error) {
 	p := &gen.ListJobsParams{Cursor: f.Cursor}
 	if f.State != "" {
 		s := gen.JobState(f.State)
 		p.State = &s
 	}
 	if f.Kind != "" {
-		k := gen.ListJobsParamsKind(f.Kind)
+		k := gen.JobKind(f.Kind)
 		p.Kind = &k
 	}
 	if f.VM != "" {
@@ -174,14 +175,14 @@ func (c *Client) ListJobsPage(ctx context.Context, f JobFilter) ([]Job, *string,
 		return nil, nil, err
 	}
 	if page.Items == nil {
-		page.Items = []Job{}
+		page.Items = []JobSummary{}
 	}
 	return page.Items, page.Next, nil
 }
 
 type jobPage struct {
-	Items []Job   `json:"items"`
-	Next  *string `json:"next"`
+	Items []JobSummary `json:"items"`
+	Next  *string      `json:"next"`
 }
 
 // GetJob is one job.

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -276,7 +277,21 @@ func (c *Client) send(ctx context.Context, retry bool, call func(context.Context
 	for attempt := 0; ; attempt++ {
 		a, err := c.once(ctx, call)
 		if err == nil {
-			return a, nil
+			wait, busy := a.retryAfter()
+			if !retry || !busy || attempt >= c.retries {
+				return a, nil
+			}
+			// The same submission is still being processed (409), or the
+			// server is draining for a restart (503): ask again when it
+			// says to, with the same Idempotency-Key.
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return a, nil
+			case <-t.C:
+			}
+			continue
 		}
 		if !retry || attempt >= c.retries || ctx.Err() != nil || !Retryable(err) {
 			return answer{}, err
@@ -290,6 +305,24 @@ func (c *Client) send(ctx context.Context, retry bool, call func(context.Context
 		}
 		pause = min(2*pause, maxBackoff)
 	}
+}
+
+// maxRetryAfter bounds how long a retried submission waits on the
+// server's Retry-After.
+const maxRetryAfter = 30 * time.Second
+
+// retryAfter reports, for a 409 (the same submission still in progress)
+// or a 503 (the server draining) that carries Retry-After in seconds, how
+// long to wait before asking again.
+func (a answer) retryAfter() (time.Duration, bool) {
+	if a.status != http.StatusConflict && a.status != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	n, err := strconv.Atoi(a.header.Get("Retry-After"))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(time.Duration(n)*time.Second, maxRetryAfter), true
 }
 
 func (c *Client) once(ctx context.Context, call func(context.Context) (*http.Response, error)) (answer, error) {

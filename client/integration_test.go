@@ -102,6 +102,8 @@ func TestClientAgainstTheServer(t *testing.T) {
 	must(err)
 	if len(exps) != 1 || exps[0].ID != res.ExportID {
 		t.Errorf("exports = %+v, want %s", exps, res.ExportID)
+	} else if exps[0].FileCount != res.FileCount || exps[0].TotalBytes != res.TotalBytes || res.FileCount == 0 {
+		t.Errorf("the export job counts %d files, %d bytes; the export %d, %d", res.FileCount, res.TotalBytes, exps[0].FileCount, exps[0].TotalBytes)
 	}
 	verify, err := c.VerifyExport(ctx, res.ExportID)
 	must(err)
@@ -131,6 +133,8 @@ func TestClientAgainstTheServer(t *testing.T) {
 	must(err)
 	if len(jobs) != 3 {
 		t.Errorf("jobs = %d, want export, verify, import", len(jobs))
+	} else if s := jobs[0]; s.ID != imp.ID || s.Source == nil || s.Source.Name != "web-01" || s.VM == nil || s.VM.Name != "web-01-copy" {
+		t.Errorf("listed import = %+v: want source web-01, vm web-01-copy", s)
 	}
 	planned, err := c.ListPlannedVMs(ctx)
 	must(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -186,5 +187,59 @@ func TestContextIdempotencyKey(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != "my-key-1" || got[1] != "my-key-1" {
 		t.Errorf("keys sent = %q, want my-key-1 twice", got)
+	}
+}
+
+// A submission answered "still in progress" (409) or "draining" (503)
+// with Retry-After is asked again, with the same key, when the server
+// says; a cancel is not.
+func TestSubmissionWaitsOutRetryAfter(t *testing.T) {
+	for _, status := range []int{http.StatusConflict, http.StatusServiceUnavailable} {
+		srv, err := startServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var keys []string
+		busy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			first := len(keys) == 1
+			mu.Unlock()
+			if first || r.Method == http.MethodPost && r.URL.Path == "/v1/jobs/j1/cancel" {
+				w.Header().Set("Retry-After", "0")
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(status)
+				fmt.Fprintf(w, `{"type":"urn:hvport:problem:busy","title":"busy","status":%d}`, status)
+				return
+			}
+			srv.Handler.ServeHTTP(w, r)
+		})
+		proxy := httptest.NewServer(busy)
+		c, err := client.New(proxy.URL, client.WithTokenFile(srv.TokenFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, err := c.StartExport(context.Background(), "db-01", client.ExportRequest{Directory: srv.ExportRoot + "/db-01"})
+		if err != nil {
+			t.Fatalf("%d then 202: %v", status, err)
+		}
+		if len(keys) != 2 || keys[0] == "" || keys[0] != keys[1] {
+			t.Fatalf("%d: keys %q, want two requests with one key", status, keys)
+		}
+		if _, err := c.WaitJob(context.Background(), job.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		keys = nil
+		mu.Unlock()
+		if _, err := c.CancelJob(context.Background(), "j1"); err == nil {
+			t.Fatalf("%d to a cancel: no error", status)
+		}
+		if len(keys) != 1 {
+			t.Fatalf("%d: a cancel was sent %d times", status, len(keys))
+		}
+		proxy.Close()
+		srv.Close()
 	}
 }

@@ -40,10 +40,14 @@ type (
 	// Job is a job of the server's registry. Settings and Result are
 	// unions: j.Result.AsExportResult(), AsImportResult(),
 	// AsVerifyResult(); j.Settings.AsExportSettings(), AsImportSettings().
-	Job       = gen.Job
-	JobState  = gen.JobState
-	JobKind   = gen.JobKind
-	Principal = gen.Principal
+	Job = gen.Job
+	// JobSummary is a job as ListJobs lists it: no settings, result or
+	// warnings, and of its error only the type and title.
+	JobSummary     = gen.JobSummary
+	ProblemSummary = gen.ProblemSummary
+	JobState       = gen.JobState
+	JobKind        = gen.JobKind
+	Principal      = gen.Principal
 
 	Token        = gen.Token
 	TokenRequest = gen.TokenRequest
@@ -90,8 +94,12 @@ const (
 
 // Finished reports whether a job is in a final state: completed, failed
 // or cancelled.
-func Finished(j Job) bool {
-	switch j.State {
+func Finished(j Job) bool { return FinalState(j.State) }
+
+// FinalState reports whether s is a final state: completed, failed or
+// cancelled (for a JobSummary's State, say).
+func FinalState(s JobState) bool {
+	switch s {
 	case JobCompleted, JobFailed, JobCancelled:
 		return true
 	}

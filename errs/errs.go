@@ -39,6 +39,7 @@ const (
 	PathForbidden                   // a client path outside every configured root, or leaving one (403)
 	AuditUnavailable                // the audit record of a mutating request cannot be written (503)
 	Interrupted                     // a job the server stopped during, not resumed (500; not the host's fault)
+	ShuttingDown                    // the server is draining for a stop and starts no new job (503)
 )
 
 var kindNames = [...]string{
@@ -49,6 +50,7 @@ var kindNames = [...]string{
 	HostFailed: "hyperv-failed", Cancelled: "cancelled", NotSupported: "not-supported",
 	MethodNotAllowed: "method-not-allowed", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
 	PathForbidden: "path-forbidden", AuditUnavailable: "audit-unavailable", Interrupted: "interrupted",
+	ShuttingDown: "shutting-down",
 }
 
 // String is the kind's stable slug (used in problem type URIs).

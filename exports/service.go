@@ -16,6 +16,7 @@ import (
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/atomicfile"
+	"github.com/hvport/hvport/internal/failpoint"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/vhdx"
@@ -26,13 +27,14 @@ import (
 // satisfies it).
 type Progress = progress.Reporter
 
-// Result is what a completed export job links to.
+// Result is what a completed export job links to. Its counts have the
+// export resource's names (fileCount, totalBytes).
 type Result struct {
-	ExportID  string `json:"exportId"`
-	Directory string `json:"directory"`
-	Export    string `json:"export"` // the export resource's URL path
-	Files     int    `json:"files"`
-	Bytes     int64  `json:"bytes"`
+	ExportID   string `json:"exportId"`
+	Directory  string `json:"directory"`
+	Export     string `json:"export"` // the export resource's URL path
+	FileCount  int    `json:"fileCount"`
+	TotalBytes int64  `json:"totalBytes"`
 }
 
 // Service runs exports: the driver writes, the store publishes.
@@ -42,6 +44,9 @@ type Service struct {
 	Log    *zap.Logger
 	// Host names the Hyper-V host in manifests.
 	Host string
+	// ForgottenJobOutput: ForgottenPublish ("" too) or ForgottenDiscard
+	// (resume.go).
+	ForgottenJobOutput string
 }
 
 // Request is a validated export request.
@@ -70,6 +75,10 @@ type Plan struct {
 	released bool
 	// root is the export root the destination is in.
 	root string
+	// started is when the export began (the manifest's startedAt).
+	started time.Time
+	// step is the last step its checkpoint recorded (resume.go).
+	step string
 	// need is the preflight's estimate of the export's size and free what
 	// the destination's volume had then (0 when unknown).
 	need int64
@@ -200,31 +209,82 @@ func (p *Plan) Release() {
 
 // Run exports into the staging directory, verifies and hashes the files,
 // writes the manifest and publishes. On failure or cancellation the
-// staging directory is removed and the destination is untouched.
+// staging directory is removed and the destination is untouched. At each
+// step it leaves a checkpoint (resume.go) from which a restarted server
+// finishes the export.
 func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	defer p.Release()
-	log := p.s.Log.With(zap.String("export_id", p.ID), zap.String("vm", p.Req.VM.Name), zap.String("final", p.Final))
-	started := time.Now().UTC()
-	defer func() {
-		if err != nil && !errors.Is(err, errs.ErrShutdown) {
-			if rerr := os.RemoveAll(p.staging); rerr != nil {
-				log.Error("cannot remove the staging directory", zap.String("staging", p.staging), zap.Error(rerr))
-				prog.Warn("cleanup incomplete: " + rerr.Error())
-			}
-		}
-	}()
+	defer p.removeStagingOnFailure(ctx, &err, prog)
+	p.started = time.Now().UTC()
+	p.reached(prog, stepPlanned)
+	if err := p.runHyperV(ctx, prog); err != nil {
+		return err
+	}
+	return p.finish(ctx, prog)
+}
 
-	// Hyper-V's part is 0-90%, hashing 90-99%, publishing the rest.
-	// Hyper-V reports only a percentage: bytes are estimated from it and
-	// the plan's size.
+// runHyperV is Hyper-V's part: 0-90% of the job. Hyper-V reports only a
+// percentage: bytes are estimated from it and the plan's size.
+func (p *Plan) runHyperV(ctx context.Context, prog Progress) error {
 	if err := p.hv.Run(ctx, progress.EstimateBytes(progress.Scale(prog, 0, 90), p.need)); err != nil {
 		return p.explainDiskFull(err)
 	}
+	failpoint.Hit(failpoint.ExportHyperVFinished)
+	p.reached(prog, stepCopied)
+	return nil
+}
+
+// removeStagingOnFailure removes the staging directory when the export
+// failed — not when the server is shutting down (whatever step it was in,
+// and whatever error that step made of it): a restart resumes it.
+func (p *Plan) removeStagingOnFailure(ctx context.Context, err *error, prog Progress) {
+	if *err == nil || errors.Is(*err, errs.ErrShutdown) || errors.Is(context.Cause(ctx), errs.ErrShutdown) {
+		return
+	}
+	if rerr := os.RemoveAll(p.staging); rerr != nil {
+		p.s.Log.Error("cannot remove the staging directory", zap.String("staging", p.staging), zap.Error(rerr))
+		prog.Warn("cleanup incomplete: " + rerr.Error())
+	}
+}
+
+// finish checks, hashes and publishes what Hyper-V wrote: 90-100%.
+func (p *Plan) finish(ctx context.Context, prog Progress) error {
 	prog.Phase("verifying")
 	files, total, err := hashTree(ctx, p.layout, progress.Scale(prog, 90, 99))
 	if err != nil {
 		return err
 	}
+	failpoint.Hit(failpoint.ExportHashed)
+	if err := p.checkLayout(files); err != nil {
+		return err
+	}
+	m := &Manifest{
+		Format: manifestFormat, ID: p.ID, VM: VMRef{ID: p.Req.VM.ID, Name: p.Req.VM.Name},
+		Host: p.s.Host, APIVersion: string(p.s.Driver.API()), Settings: p.Req.SettingsView,
+		StartedAt: p.started, FinishedAt: time.Now().UTC(), TotalBytes: total, Files: files,
+	}
+	prog.Phase("publishing")
+	if err := writeManifest(p.layout, m); err != nil {
+		return errs.Wrap(errs.Internal, err, "write the export manifest")
+	}
+	failpoint.Hit(failpoint.ExportManifest)
+	p.reached(prog, stepManifest)
+	if err := p.publish(); err != nil {
+		return err
+	}
+	p.s.Log.Info("export published", zap.String("export_id", p.ID), zap.String("final", p.Final), zap.Int("files", len(files)), zap.Int64("bytes", total))
+	prog.Result(p.result(len(files), total))
+	return nil
+}
+
+// result is what the job links to once the export is published.
+func (p *Plan) result(files int, total int64) Result {
+	return Result{ExportID: p.ID, Directory: p.Final, Export: "/v1/exports/" + p.ID, FileCount: files, TotalBytes: total}
+}
+
+// checkLayout makes sure the layout is an export of the VM: its
+// configuration is there and every VHDX is sound.
+func (p *Plan) checkLayout(files []File) error {
 	configID := p.Req.VM.ID
 	if p.Req.Settings.CopySnapshotConfiguration == hyperv.SnapshotMode(wmi.ExportOneSnapshot) {
 		// A single checkpoint is exported as a VM of its own, under the
@@ -235,24 +295,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	if err := checkLayout(p.layout, configID, files); err != nil {
 		return err
 	}
-	if err := checkDisks(p.layout, files); err != nil {
-		return err
-	}
-	m := &Manifest{
-		Format: manifestFormat, ID: p.ID, VM: VMRef{ID: p.Req.VM.ID, Name: p.Req.VM.Name},
-		Host: p.s.Host, APIVersion: string(p.s.Driver.API()), Settings: p.Req.SettingsView,
-		StartedAt: started, FinishedAt: time.Now().UTC(), TotalBytes: total, Files: files,
-	}
-	prog.Phase("publishing")
-	if err := writeManifest(p.layout, m); err != nil {
-		return errs.Wrap(errs.Internal, err, "write the export manifest")
-	}
-	if err := p.publish(); err != nil {
-		return err
-	}
-	log.Info("export published", zap.Int("files", len(files)), zap.Int64("bytes", total))
-	prog.Result(Result{ExportID: p.ID, Directory: p.Final, Export: "/v1/exports/" + p.ID, Files: len(files), Bytes: total})
-	return nil
+	return checkDisks(p.layout, files)
 }
 
 // publish moves the finished layout to its final name; an old export there
@@ -280,13 +323,21 @@ func (p *Plan) publish() error {
 	if err := atomicfile.SyncDir(filepath.Dir(p.Final)); err != nil {
 		p.s.Log.Warn("cannot flush the export's parent directory", zap.Error(err))
 	}
-	if retired != "" {
-		if err := os.RemoveAll(retired); err != nil {
-			p.s.Log.Warn("cannot remove the replaced export", zap.String("dir", retired), zap.Error(err))
-		}
-	}
-	os.RemoveAll(p.staging) // empty (or gone) once the layout moved out
+	failpoint.Hit(failpoint.ExportRenamed)
+	p.removeLeftovers()
+	failpoint.Hit(failpoint.ExportCleanedUp)
 	return nil
+}
+
+// removeLeftovers removes, once the export is published, the export it
+// replaced and the staging directory (empty, or gone, once the layout
+// moved out).
+func (p *Plan) removeLeftovers() {
+	retired := filepath.Join(filepath.Dir(p.Final), hiddenName(retiredPrefix, p.ID, p.Final))
+	if err := os.RemoveAll(retired); err != nil {
+		p.s.Log.Warn("cannot remove the replaced export", zap.String("dir", retired), zap.Error(err))
+	}
+	os.RemoveAll(p.staging)
 }
 
 // checkLayout makes sure Hyper-V really wrote an export: the VM's

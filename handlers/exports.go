@@ -83,7 +83,7 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, err
 	}
 	spec := jobs.Spec{Kind: jobs.KindExport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Directory: plan.Final, Settings: view,
-		Exclusive: vmExclusive(vm.ID)}
+		Exclusive: vmExclusive(vm.ID), Checkpoint: plan.Checkpoint()}
 	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		plan.Release()
@@ -157,7 +157,8 @@ func (e exportsResource) verify(w http.ResponseWriter, r *http.Request) (any, er
 	if err := auditEffect(r, effect{VM: x.Manifest.VM.ID, Target: x.Manifest.ID, Paths: map[string]string{"directory": x.Dir}}); err != nil {
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Submitter: submitter(r), Directory: x.Dir, Settings: x.Manifest.Settings}
+	spec := jobs.Spec{Kind: jobs.KindVerify, VM: jobs.VMRef{ID: x.Manifest.VM.ID, Name: x.Manifest.VM.Name}, Submitter: submitter(r), Directory: x.Dir, Settings: x.Manifest.Settings,
+		Checkpoint: exports.VerifyCheckpoint{ExportID: x.Manifest.ID}}
 	snap, err := e.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return work(ctx, rep) })
 	if err != nil {
 		return nil, err

@@ -9,15 +9,25 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/jobs"
 )
 
-// IdempotencyHeader lets a client retry a job-starting POST safely: a
-// retry with the same key and the same request gets the job the first one
-// started (202, same Location) instead of a second export or import. The
-// key lives as long as the registry keeps its job (in memory for now).
+// IdempotencyHeader lets a client retry a job-starting POST safely
+// (draft-ietf-httpapi-idempotency-key-header). Keys are scoped to the
+// caller's identity and kept as long as the registry keeps their job, and
+// at least jobs.KeyRetention (24 h), in the job store, across restarts:
+//
+//   - the same key and the same request: the job the first one started
+//     (202, same Location), finished or not;
+//   - the same key and another request (method, path or body): 422;
+//   - the same key while a request with it is still being processed: 409,
+//     Retry-After: 1 (the retry is not held until the first finishes);
+//   - the same key and request after its job was pruned (Retain, MaxAge)
+//     but within KeyRetention: 409 naming the job, which is gone: the key
+//     must not start a second export, and its result is no longer known.
 const IdempotencyHeader = "Idempotency-Key"
 
 type idemKey struct{}
@@ -26,9 +36,9 @@ type idem struct{ key, fingerprint string }
 
 // idempotency wraps a handler that submits one job.
 type idempotency struct {
-	jobs  *jobs.Registry
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex // one request per key at a time
+	jobs     *jobs.Registry
+	mu       sync.Mutex
+	inflight map[string]bool // guarded by mu; keys of requests being processed, removed when they end
 }
 
 func (i *idempotency) wrap(h handlerFunc) handlerFunc {
@@ -55,31 +65,54 @@ func (i *idempotency) wrap(h handlerFunc) handlerFunc {
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		fp := hex.EncodeToString(sum[:])
 
-		defer i.lock(key)()
-		if snap, first, ok := i.jobs.ByKey(key); ok {
-			if first != fp {
-				return nil, &errs.Error{Kind: errs.Conflict, Msg: IdempotencyHeader + " " + quote(given) + " was already used for a different request",
-					Extra: map[string]any{"job": jobLocation(snap.ID)}}
-			}
-			return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+		if !i.begin(key) {
+			w.Header().Set("Retry-After", "1")
+			return nil, errs.E(errs.Conflict, "a request with %s %s is still being processed; retry when it has been answered", IdempotencyHeader, quote(given))
+		}
+		defer i.end(key)
+		if u, ok := i.jobs.Key(key); ok {
+			return keyUsed(given, fp, u)
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), idemKey{}, idem{key, fp})))
 	}
 }
 
-func (i *idempotency) lock(key string) func() {
+// keyUsed answers a request whose key was used before.
+func keyUsed(given, fp string, u jobs.KeyUse) (any, error) {
+	extra := map[string]any{"job": jobLocation(u.JobID)}
+	switch {
+	case u.Fingerprint != fp:
+		return nil, &errs.Error{Kind: errs.Invalid, Msg: IdempotencyHeader + " " + quote(given) + " was already used for a different request",
+			Fields: []errs.FieldError{{Field: IdempotencyHeader, Reason: "already used for a different request (method, path or body); use a new key"}}, Extra: extra}
+	case u.Job == nil:
+		extra["pruned"] = true
+		extra["keyExpires"] = u.Expires.UTC().Format(time.RFC3339)
+		return nil, &errs.Error{Kind: errs.Conflict, Extra: extra,
+			Msg: "the job " + IdempotencyHeader + " " + quote(given) + " started (" + u.JobID + ") is no longer kept (job retention); " +
+				"the key cannot start another job before " + u.Expires.UTC().Format(time.RFC3339)}
+	}
+	return accepted{location: jobLocation(u.JobID), body: toJob(*u.Job)}, nil
+}
+
+// begin claims key for one request; false when a request with it is
+// already being processed.
+func (i *idempotency) begin(key string) bool {
 	i.mu.Lock()
-	if i.locks == nil {
-		i.locks = map[string]*sync.Mutex{}
+	defer i.mu.Unlock()
+	if i.inflight[key] {
+		return false
 	}
-	m := i.locks[key]
-	if m == nil {
-		m = &sync.Mutex{}
-		i.locks[key] = m
+	if i.inflight == nil {
+		i.inflight = map[string]bool{}
 	}
+	i.inflight[key] = true
+	return true
+}
+
+func (i *idempotency) end(key string) {
+	i.mu.Lock()
+	delete(i.inflight, key)
 	i.mu.Unlock()
-	m.Lock()
-	return m.Unlock
 }
 
 // withIdempotency copies the request's key into the job spec.

@@ -100,7 +100,8 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err := auditEffect(r, effect{VM: vm.ID, Paths: plan.Paths()}); err != nil {
 		return nil, err
 	}
-	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Exclusive: vmExclusive(vm.ID), Directory: plan.Directory(), Settings: plan.Settings}
+	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Exclusive: vmExclusive(vm.ID), Directory: plan.Directory(), Settings: plan.Settings,
+		Checkpoint: plan.Checkpoint()}
 	snap, err := i.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"sort"
@@ -94,12 +95,60 @@ func (q jobQuery) match(s jobs.Snapshot) bool {
 		return false
 	case q.kind != "" && string(s.Kind) != q.kind:
 		return false
-	case q.vm != "" && !strings.EqualFold(s.VM.ID, q.vm) && !strings.EqualFold(s.VM.Name, q.vm):
+	case q.vm != "" && !q.names(s.VM.ID, s.VM.Name) && !q.isImportedVM(s):
 		return false
 	case !q.since.IsZero() && s.CreatedAt.Before(q.since):
 		return false
 	}
 	return true
+}
+
+// names reports whether the query's vm is this VM's id or name.
+func (q jobQuery) names(id, name string) bool {
+	return strings.EqualFold(id, q.vm) || strings.EqualFold(name, q.vm)
+}
+
+// isImportedVM reports whether s is an import that created the VM the
+// query names (the registry holds an import under the exported VM).
+func (q jobQuery) isImportedVM(s jobs.Snapshot) bool {
+	if s.Kind != jobs.KindImport {
+		return false
+	}
+	// A stored result that cannot name the VM is passed over without
+	// decoding it (names with characters JSON escapes are decoded).
+	if raw, ok := s.Result.(json.RawMessage); ok && !strings.ContainsAny(q.vm, `<>&"\`) && !containsFold(raw, q.vm) {
+		return false
+	}
+	vm := importedVM(s.Result)
+	return vm != nil && q.names(vm.ID, vm.Name)
+}
+
+// containsFold reports whether b contains s, ASCII letters compared
+// without case, allocating nothing (the job list runs it per job).
+func containsFold(b []byte, s string) bool {
+	if s == "" {
+		return true
+	}
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	first := lower(s[0])
+	for i := 0; i+len(s) <= len(b); i++ {
+		if lower(b[i]) != first {
+			continue
+		}
+		j := 1
+		for j < len(s) && lower(b[i+j]) == lower(s[j]) {
+			j++
+		}
+		if j == len(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // A cursor is the last listed job's id, opaque to clients.

@@ -15,11 +15,16 @@ import (
 	"github.com/hvport/hvport/api"
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/wmi"
 )
 
 // jobsResource serves /v1/jobs.
-type jobsResource struct{ jobs *jobs.Registry }
+type jobsResource struct {
+	jobs  *jobs.Registry
+	drain drain // ends event streams and long polls at shutdown
+}
 
 // list answers one page of the jobs the caller may see that match the
 // query's filters, newest first.
@@ -28,24 +33,29 @@ func (j jobsResource) list(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := api.Page[api.Job]{Items: []api.Job{}}
-	past := q.cursor == nil // before the cursor's job, nothing is listed
-	for _, s := range j.jobs.List() {
-		if !past {
-			past = s.ID == q.cursor.id
-			continue
+	out := api.Page[api.JobSummary]{Items: []api.JobSummary{}}
+	after := ""
+	if q.cursor != nil {
+		after = q.cursor.id
+	}
+	// Newest first, copying only the jobs passed over (Registry.Scan): a
+	// page costs what it skips, not the whole registry.
+	known := j.jobs.Scan(after, func(s jobs.Snapshot) bool {
+		if !q.since.IsZero() && s.CreatedAt.Before(q.since) {
+			return false // older ones only follow
 		}
 		if !canSee(r, s.VM.ID, s.VM.Name) || !q.match(s) {
-			continue
+			return true
 		}
 		if len(out.Items) == q.limit {
 			next := encodeCursor(out.Items[len(out.Items)-1].ID)
 			out.Next = &next
-			break
+			return false
 		}
-		out.Items = append(out.Items, toJob(s))
-	}
-	if !past {
+		out.Items = append(out.Items, toJobSummary(s))
+		return true
+	})
+	if !known {
 		return nil, errs.Field("cursor", "names no job the registry still holds; start again without a cursor")
 	}
 	return out, nil
@@ -62,7 +72,8 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 		return toJob(s), err
 	}
 	// Long poll: answer once the state moved on from what the caller saw,
-	// the job finished, the time is up or the caller left.
+	// the job finished, the time is up, the caller left or the server
+	// shuts down.
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	tick := time.NewTicker(eventsPoll)
@@ -72,6 +83,8 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 		case <-timer.C:
 			return toJob(s), nil
 		case <-r.Context().Done():
+			return toJob(s), nil
+		case <-j.drain:
 			return toJob(s), nil
 		case <-tick.C:
 		}
@@ -155,7 +168,8 @@ var (
 // events streams a job as server-sent events: one "job" event with the
 // whole job each time it changes, the last one in a finished state, then
 // the stream ends. A comment line every eventsHeartbeat keeps proxies from
-// closing an idle stream.
+// closing an idle stream. When the server shuts down the stream ends after
+// the job's current state, asking EventSource clients to reconnect in 5 s.
 func (j jobsResource) events(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := chi.URLParam(r, "id")
 	s, err := j.visibleJob(r, id)
@@ -188,6 +202,10 @@ func (j jobsResource) events(w http.ResponseWriter, r *http.Request) (any, error
 		select {
 		case <-r.Context().Done():
 			return streamed{}, nil
+		case <-j.drain:
+			fmt.Fprintf(w, ": the server is shutting down\nretry: %d\n\n", sseRetryMillis)
+			rc.Flush()
+			return streamed{}, nil
 		case <-beat.C:
 			fmt.Fprint(w, ": still running\n\n")
 			rc.Flush()
@@ -204,10 +222,12 @@ func (j jobsResource) events(w http.ResponseWriter, r *http.Request) (any, error
 func jobLocation(id string) string { return "/v1/jobs/" + id }
 
 func toJob(s jobs.Snapshot) api.Job {
+	vm, source := jobVMs(s)
 	j := api.Job{
 		ID: s.ID, Kind: string(s.Kind), State: string(s.State), PercentComplete: s.PercentComplete,
-		Phase: s.Phase, BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, VM: api.VMRef{ID: s.VM.ID, Name: s.VM.Name}, Directory: s.Directory,
-		Settings: s.Settings, Warnings: s.Warnings, Result: s.Result, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+		Phase: s.Phase, BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, BytesPerSecond: s.BytesPerSecond, ETASeconds: s.ETASeconds,
+		VM: vm, Source: source, Directory: s.Directory, Settings: s.Settings, Warnings: s.Warnings, Result: jobResult(s),
+		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
@@ -218,12 +238,98 @@ func toJob(s jobs.Snapshot) api.Job {
 	if s.WMIJob != "" {
 		p := s.WMIJob
 		j.WMIJob = &p
+		if id := hypervJobID(p); id != "" {
+			j.HypervJob = &id
+		}
 	}
 	if s.Err != nil {
 		j.Error = ProblemOf(s.Err)
 		j.Error.Instance = jobLocation(s.ID)
 	}
 	return j
+}
+
+// toJobSummary is a job as the list shows it: no settings, result,
+// warnings or problem details (an import's whole job is kilobytes).
+func toJobSummary(s jobs.Snapshot) api.JobSummary {
+	vm, source := jobVMs(s)
+	j := api.JobSummary{
+		ID: s.ID, Kind: string(s.Kind), State: string(s.State), Phase: s.Phase, PercentComplete: s.PercentComplete,
+		BytesPerSecond: s.BytesPerSecond, ETASeconds: s.ETASeconds, VM: vm, Source: source,
+		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
+	}
+	if s.Err != nil {
+		p := ProblemOf(s.Err)
+		j.Error = &api.ProblemSummary{Type: p.Type, Title: p.Title}
+	}
+	return j
+}
+
+// jobVMs names the VMs of a job: an import's vm is the VM it created
+// (from its result: nil until it has) and its source the exported VM it
+// imports, the job's VM in the registry; any other job's vm is that VM,
+// and it has no source.
+func jobVMs(s jobs.Snapshot) (vm, source *api.VMRef) {
+	ref := &api.VMRef{ID: s.VM.ID, Name: s.VM.Name}
+	if s.Kind != jobs.KindImport {
+		return ref, nil
+	}
+	return importedVM(s.Result), ref
+}
+
+// importedVM is the VM an import job's result names: an imports.Result
+// while the server that ran it lives, its JSON after a restart.
+func importedVM(result any) *api.VMRef {
+	var vm imports.VMRef
+	switch r := result.(type) {
+	case nil:
+		return nil
+	case imports.Result:
+		vm = r.VM
+	default:
+		var v struct {
+			VM imports.VMRef `json:"vm"`
+		}
+		b, err := json.Marshal(r)
+		if err != nil || json.Unmarshal(b, &v) != nil {
+			return nil
+		}
+		vm = v.VM
+	}
+	if vm.ID == "" {
+		return nil
+	}
+	return &api.VMRef{ID: vm.ID, Name: vm.Name}
+}
+
+// jobResult is a job's result as the API names it today: an export job
+// recorded before its result took the export resource's names (files
+// and bytes, now fileCount and totalBytes) is renamed on the way out.
+func jobResult(s jobs.Snapshot) any {
+	raw, ok := s.Result.(json.RawMessage)
+	if !ok || s.Kind != jobs.KindExport {
+		return s.Result
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m["files"] == nil || m["fileCount"] != nil {
+		return s.Result
+	}
+	m["fileCount"], m["totalBytes"] = m["files"], m["bytes"]
+	delete(m, "files")
+	delete(m, "bytes")
+	return m
+}
+
+// hypervJobID is the Hyper-V job's own id, the InstanceID key of its WMI
+// path (…:Msvm_ConcreteJob.InstanceID="<GUID>"), or "" when the path has
+// none. Reading a path is not talking to WMI: only the wmi package's
+// parser is used here.
+func hypervJobID(path string) string {
+	p, err := wmi.ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	return p.Key("InstanceID")
 }
 
 // submitter names the caller in a job record (never a secret).

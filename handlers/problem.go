@@ -36,6 +36,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.PathForbidden:       http.StatusForbidden,
 	errs.AuditUnavailable:    http.StatusServiceUnavailable,
 	errs.Interrupted:         http.StatusInternalServerError,
+	errs.ShuttingDown:        http.StatusServiceUnavailable,
 }
 
 var kindTitle = map[errs.Kind]string{
@@ -60,6 +61,7 @@ var kindTitle = map[errs.Kind]string{
 	errs.PathForbidden:       "Path outside the configured roots",
 	errs.AuditUnavailable:    "Audit log unavailable",
 	errs.Interrupted:         "Interrupted by a server restart",
+	errs.ShuttingDown:        "The server is shutting down",
 }
 
 // StatusOf returns the HTTP status for a Kind.

@@ -27,7 +27,7 @@ func TestEveryKindMapsToOneProblem(t *testing.T) {
 			t.Errorf("%s and %s share a slug", k, other)
 		}
 		seen[k.String()] = k
-		if k != errs.Internal && k != errs.Unavailable && k != errs.AuditUnavailable && k != errs.Interrupted && k != errs.HostFailed && StatusOf(k) >= 500 && k != errs.InsufficientStorage {
+		if k != errs.Internal && k != errs.Unavailable && k != errs.AuditUnavailable && k != errs.Interrupted && k != errs.ShuttingDown && k != errs.HostFailed && StatusOf(k) >= 500 && k != errs.InsufficientStorage {
 			t.Errorf("client-side kind %s maps to %d", k, StatusOf(k))
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/failpoint"
 )
 
 // retryAfter is when a client should try again after a refusal that
@@ -72,6 +73,10 @@ func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
 			// report progress about once a second.
 			w.Header().Set("Retry-After", "1")
 			writeJSON(w, http.StatusAccepted, x.body)
+			if failpoint.Enabled {
+				http.NewResponseController(w).Flush() // the client has its 202
+				failpoint.Hit(failpoint.SubmitAcknowledged)
+			}
 		case created:
 			w.Header().Set("Location", x.location)
 			writeJSON(w, http.StatusCreated, x.body)

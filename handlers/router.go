@@ -34,6 +34,11 @@ type Deps struct {
 	// Security authenticates, authorizes and audits; its zero value
 	// denies everything but GET /v1/health.
 	Security Security
+	// Draining is closed when the server starts to shut down: from then
+	// on the routes that start a job answer 503 with Retry-After, and
+	// event streams and long polls end; the rest is served as before.
+	// nil never drains.
+	Draining <-chan struct{}
 }
 
 // NewRouter returns the service's HTTP handler: every route in one table,
@@ -64,8 +69,13 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
 	planned := plannedVMsResource{d: d.Driver, imports: d.Imports, log: d.Logger.Named("planned-vms")}
-	js := jobsResource{jobs: d.Jobs}
+	dr := drain(d.Draining)
+	js := jobsResource{jobs: d.Jobs, drain: dr}
 	idem := &idempotency{jobs: d.Jobs}
+	// submit wraps a route that starts a job: a retry with a known
+	// Idempotency-Key still finds its job, a new submission is refused
+	// while the server drains.
+	submit := func(h handlerFunc) handlerFunc { return idem.wrap(dr.refuse(h)) }
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 	toks := tokensResource{store: d.Security.Tokens}
 
@@ -95,17 +105,17 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	on(get, "/v1/vms", reader, vms.list)
 	on(get, "/v1/vms/{vm}", reader, vms.get)
 	on(get, "/v1/vms/{vm}/export-settings", reader, exports.defaults)
-	on(post, "/v1/vms/{vm}/exports", operator, idem.wrap(exports.start)) // "overwrite": true needs admin
+	on(post, "/v1/vms/{vm}/exports", operator, submit(exports.start)) // "overwrite": true needs admin
 
 	on(get, "/v1/exports", reader, exports.list)
 	on(get, "/v1/exports/{id}", reader, exports.get)
 	on(del, "/v1/exports/{id}", admin, exports.delete)
-	on(post, "/v1/exports/{id}/verify", operator, idem.wrap(exports.verify))
+	on(post, "/v1/exports/{id}/verify", operator, submit(exports.verify))
 
 	// Reading import settings plans a throw-away VM in Hyper-V: operator.
 	on(get, "/v1/import-settings", operator, imps.settings)
 	on(post, "/v1/import-settings", operator, imps.settings)
-	on(post, "/v1/imports", operator, idem.wrap(imps.start)) // register in place needs admin
+	on(post, "/v1/imports", operator, submit(imps.start)) // register in place needs admin
 	on(get, "/v1/planned-vms", reader, planned.list)
 	on(del, "/v1/planned-vms/{id}", admin, planned.delete)
 

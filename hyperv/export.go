@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/failpoint"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -121,7 +122,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 		return err
 	}
 	defer func() {
-		if err == nil || errors.Is(err, errs.ErrShutdown) {
+		if err == nil || errors.Is(err, errs.ErrShutdown) || errors.Is(context.Cause(ctx), errs.ErrShutdown) {
 			return
 		}
 		prog.Phase("cleaning-up")
@@ -161,12 +162,14 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 	if err != nil {
 		return fromWMI("export", err)
 	}
+	failpoint.Hit(failpoint.ExportHyperVCalled)
 	jobPath, err := wmi.CheckReturn(method, svc, out, false)
 	if err != nil {
 		return fromWMI("export", err)
 	}
 	if jobPath != "" {
 		prog.WMIJob(jobPath)
+		failpoint.Hit(failpoint.ExportWMIJobRecorded)
 		if err := d.waitJob(ctx, "export", jobPath, prog, log); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/failpoint"
 	"github.com/hvport/hvport/internal/fcopy"
 	"github.com/hvport/hvport/internal/progress"
 )
@@ -28,6 +30,13 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		prog.Warn(w)
 	}
 	prog.Phase("planning")
+	p.Checkpoint() // the initial state, if the plan was not submitted with it
+	if before, err := p.s.Driver.PlannedVMs(ctx); err == nil {
+		for _, vm := range before {
+			p.cp.PlannedBefore = append(p.cp.PlannedBefore, vm.ID)
+		}
+	}
+	p.reached(prog, stepPlanning)
 	unlock := p.s.lockVM(p.in.def.VMID) // not while a request reads the same export
 	planned, err := p.s.Driver.ImportDefinition(ctx, p.in.def, p.Settings.GenerateNewID, progress.Scale(prog, 0, 5))
 	unlock()
@@ -35,11 +44,16 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		p.discardLeftover(ctx, prog)
 		return err
 	}
+	p.cp.PlannedID, p.cp.PlannedPath = planned.ID, planned.Path
+	p.reached(prog, stepPlanned)
+	failpoint.Hit(failpoint.ImportPlanned)
 	p.s.setActive(planned.ID, true)
 	defer p.s.setActive(planned.ID, false)
 	var copied []string
 	defer func() {
-		if err != nil {
+		// At shutdown the import is left as it is: the restart decides
+		// from its checkpoint (resume.go) — Hyper-V may be realizing it.
+		if err != nil && !errors.Is(context.Cause(ctx), errs.ErrShutdown) {
 			p.rollback(ctx, prog, planned, copied, err)
 		}
 	}()
@@ -64,6 +78,8 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}
 	prog.Phase("realizing")
 	prog.Progress(93)
+	p.reached(prog, stepRealizing)
+	failpoint.Hit(failpoint.ImportRealizeCalled)
 	vm, err := p.s.Driver.RealizePlanned(ctx, planned, progress.Scale(prog, 93, 99))
 	if err != nil {
 		return err
@@ -141,9 +157,11 @@ func (p *Plan) copyDisks(ctx context.Context, prog Progress, copied *[]string) (
 			total += fi.Size()
 		}
 	}
-	for _, c := range p.copies {
+	for i, c := range p.copies {
 		base := done
 		*copied = append(*copied, c.dst)
+		p.cp.Copied = append(p.cp.Copied, c.dst)
+		prog.Checkpoint(p.Checkpoint()) // before the file exists: a rollback finds it
 		if err := copyFile(ctx, c.src, c.dst, func(n int64) {
 			prog.Bytes(base+n, total)
 			if total > 0 {
@@ -157,6 +175,9 @@ func (p *Plan) copyDisks(ctx context.Context, prog Progress, copied *[]string) (
 		}
 		if fi, err := os.Stat(c.dst); err == nil {
 			done += fi.Size()
+		}
+		if i == 0 {
+			failpoint.Hit(failpoint.ImportCopied)
 		}
 	}
 	return done, repointChains(p.copies)

@@ -124,6 +124,7 @@ type Plan struct {
 	Settings Settings
 	copies   []copyPair
 	warnings []string
+	cp       Checkpoint // resume state (resume.go)
 }
 
 type copyPair struct{ src, dst string }

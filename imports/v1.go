@@ -118,6 +118,7 @@ func (p *Plan) runV1(ctx context.Context, prog Progress) error {
 		}
 	}
 	prog.Phase("importing")
+	p.reached(prog, stepPlanning)
 	vm, err := d.ImportV1(ctx, def.Dir, o, def.VMID, progress.Scale(prog, 0, 99))
 	if err != nil {
 		return err

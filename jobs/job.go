@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -89,6 +90,10 @@ type Spec struct {
 	// exporting (32774 "System is in use"), so handlers serialise by VM
 	// here instead of colliding there.
 	Exclusive string
+	// Checkpoint is the work's first resume state (see Reporter.Checkpoint):
+	// stored with the job before Submit returns, so a job acknowledged to
+	// a client can be finished by a restarted server (Options.Resume).
+	Checkpoint any
 }
 
 // WaitingPhase is the phase of a queued job whose Exclusive resource is
@@ -127,6 +132,12 @@ type Snapshot struct {
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
 	Err             error // set when State is Failed (or Cancelled: errs.Cancelled)
+
+	// BytesPerSecond and ETASeconds are the current phase's moving average
+	// byte rate and the seconds left at it (rate.go); nil when unknown, in
+	// a phase that moves no bytes and unless the job is running.
+	BytesPerSecond *int64
+	ETASeconds     *int64
 }
 
 // job is the registry's record. All fields are guarded by mu.
@@ -144,6 +155,9 @@ type job struct {
 	fingerprint string       //
 	rev         uint64       // bumped on every stored change
 	persist     func(record) // the registry's store, or nil
+	rate        rate         // the current phase's byte rate
+	checkpoint  []byte       // the work's resume state, JSON (Reporter.Checkpoint)
+	resumed     bool         // reattached after a restart: already running
 }
 
 // moveLocked applies a transition; illegal moves are refused (and are bugs).
@@ -171,18 +185,27 @@ func (j *job) snapshot() Snapshot {
 	defer j.mu.Unlock()
 	s := j.snap
 	s.Warnings = append([]string(nil), j.snap.Warnings...)
+	if s.State == Running && j.rate.seen {
+		s.BytesPerSecond, s.ETASeconds = j.rate.estimate(j.now())
+	}
 	return s
 }
 
 // reporter implements Reporter for one job.
 type reporter struct{ j *job }
 
+// Phase records a new phase, and stores it: a restart shows (and an
+// interrupted job names) the step it was in. Phases change a few times a
+// job, so the write costs nothing that matters.
 func (r reporter) Phase(name string) {
 	r.j.mu.Lock()
-	defer r.j.mu.Unlock()
-	if !r.j.snap.State.Terminal() {
-		r.j.snap.Phase = name
+	if r.j.snap.State.Terminal() || name == r.j.snap.Phase {
+		r.j.mu.Unlock()
+		return
 	}
+	r.j.rate.reset()
+	r.j.snap.Phase = name
+	r.j.unlockAndSave()
 }
 
 func (r reporter) Progress(p int) {
@@ -218,12 +241,25 @@ func (r reporter) Bytes(done, total int64) {
 	defer r.j.mu.Unlock()
 	if !r.j.snap.State.Terminal() {
 		r.j.snap.BytesDone, r.j.snap.BytesTotal = done, total
+		r.j.rate.observe(r.j.now(), done, total)
 	}
 }
 
 func (r reporter) Result(v any) {
 	r.j.mu.Lock()
 	r.j.snap.Result = v
+	r.j.unlockAndSave()
+}
+
+func (r reporter) Checkpoint(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// A bug in the work's state type; the job goes on, and a restart
+		// would resume from the previous checkpoint.
+		return
+	}
+	r.j.mu.Lock()
+	r.j.checkpoint = b
 	r.j.unlockAndSave()
 }
 

@@ -3,13 +3,15 @@
 // context — never a request's — with monotonic progress.
 //
 // The registry is generic: it does not know what the work does. The
-// driver supplies the Work; handlers submit it and read snapshots.
-// It is in memory for now; durability is a later step (see
-// docs/ARCHITECTURE.md).
+// driver supplies the Work; handlers submit it and read snapshots. Jobs
+// are served from memory and stored durably (bbolt, boltstore.go);
+// after a restart unfinished ones are reattached through Options.Resume
+// (docs/ARCHITECTURE.md, "Reattach after a restart").
 package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,16 +22,37 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/failpoint"
 )
 
 // Options configure a Registry.
 type Options struct {
-	Workers   int              // jobs running at once; default 2
-	MaxQueued int              // queued jobs accepted before Submit refuses; default 100
-	Retain    int              // finished jobs kept; default 1000 (oldest dropped)
+	Workers   int // jobs running at once; default 2
+	MaxQueued int // queued jobs accepted before Submit refuses; default 100
+	Retain    int // finished jobs kept; default 1000 (oldest dropped)
+	// MaxAge drops a finished job this long after it finished; default
+	// DefaultMaxAge. Jobs are pruned (by age and by Retain) at Open, on
+	// each Submit and on each PruneTick.
+	MaxAge time.Duration
+	// PruneTick drives pruning while nothing is submitted (jobs past
+	// MaxAge, idempotency keys past KeyRetention); default a ticker every
+	// PruneEvery. Tests send on it.
+	PruneTick <-chan time.Time
 	Logger    *zap.Logger      // default nop
 	Now       func() time.Time // default time.Now
+	// Resume rebuilds, per kind, the work of a job a restart found
+	// unfinished (Open): from the job as recorded and its last checkpoint.
+	// A kind without a function, or one that returns an error, fails the
+	// job as interrupted.
+	Resume map[Kind]Resume
 }
+
+// Resume turns a job a restart interrupted back into Work. It runs in
+// Open, before any new job can start: it must claim what the job owns
+// (destination, staging directory) at once; the slow part belongs in the
+// Work it returns. s.State is Queued, Running or Cancelling (the Work's
+// context is then already cancelled with errs.ErrCancelled).
+type Resume func(s Snapshot, checkpoint json.RawMessage) (Work, error)
 
 // Registry holds jobs and runs them on a worker pool.
 type Registry struct {
@@ -44,7 +67,9 @@ type Registry struct {
 	order    []*job           // guarded by mu; oldest first
 	queue    []*job           // guarded by mu; FIFO of queued jobs
 	closed   bool             // guarded by mu
-	keys     map[string]keyed // guarded by mu; idempotency key → job
+	keys     map[string]keyed // guarded by mu; idempotency key → job (keys.go)
+	pruned   pruned           // guarded by mu; the store's share of pruning, for the pruner
+	prunes   chan struct{}    // signals the pruner that pruned has work
 	held     map[string]bool  // guarded by mu; Exclusive resources of running jobs
 	store    *store           // nil: in memory only
 	wake     chan struct{}    // signals workers that the queue changed
@@ -69,19 +94,27 @@ func New(opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, keys: map[string]keyed{}, held: map[string]bool{}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	r := &Registry{opts: opts, log: opts.Logger, jobs: map[string]*job{}, keys: map[string]keyed{}, held: map[string]bool{}, wake: make(chan struct{}, 1), quit: make(chan struct{}),
+		prunes: make(chan struct{}, 1)}
 	r.base, r.stopBase = context.WithCancelCause(context.Background())
 	for i := 0; i < opts.Workers; i++ {
 		r.workerWG.Add(1)
 		go r.worker()
 	}
+	r.workerWG.Add(1)
+	go r.pruner(opts.PruneTick)
 	return r
 }
 
 // Open is New with a durable store in dir: finished jobs (and their
-// idempotency keys) survive a restart, and a job that had not finished is
-// recorded as failed — interrupted — with the path of its Hyper-V job,
-// which may still be running (reattaching is not done yet).
+// idempotency keys) survive a restart, and every job that had not
+// finished is reattached: Options.Resume of its kind turns it back into
+// work, which runs before any job submitted after the restart (a running
+// job goes on as running, a queued one keeps its place). A job that
+// cannot be resumed fails as interrupted, naming the phase it was in.
 func Open(opts Options, dir string) (*Registry, error) {
 	r := New(opts)
 	st, err := openStore(dir, r.log)
@@ -89,28 +122,22 @@ func Open(opts Options, dir string) (*Registry, error) {
 		r.Shutdown(context.Background())
 		return nil, err
 	}
-	now := r.opts.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.store = st
+	var resumed, queued []*job
 	for _, rec := range st.load() {
 		j := &job{snap: snapshotFrom(rec), done: make(chan struct{}), now: r.opts.Now,
-			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save}
-		close(j.done)
-		if !rec.State.Terminal() {
-			j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
-			msg := fmt.Sprintf("the server stopped while this job was %s (phase %s); it was not resumed", rec.State, rec.Phase)
-			extra := map[string]any{}
-			if rec.WMIJob != "" {
-				msg += "; its Hyper-V job may still be running: " + rec.WMIJob
-				extra["wmiJob"] = rec.WMIJob
+			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save,
+			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint}
+		if rec.State.Terminal() {
+			close(j.done)
+		} else if r.reattachLocked(j) {
+			if j.snap.State == Queued {
+				queued = append(queued, j)
+			} else {
+				resumed = append(resumed, j)
 			}
-			// Its own kind: the host did nothing wrong, the server stopped.
-			extra["phase"] = rec.Phase
-			j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra}
-			j.rev++
-			st.save(j.recordLocked())
-			r.log.Warn("job interrupted by a restart", zap.String("job_id", rec.ID), zap.String("state", string(rec.State)))
 		}
 		r.jobs[j.snap.ID] = j
 		r.order = append(r.order, j)
@@ -118,14 +145,65 @@ func Open(opts Options, dir string) (*Registry, error) {
 			r.keys[rec.IdempotencyKey] = keyed{id: rec.ID, fingerprint: rec.Fingerprint}
 		}
 	}
+	// Jobs that were running go first, then the queue in its old order.
+	r.queue = append(append(r.queue, resumed...), queued...)
+	if len(r.queue) > 0 {
+		r.signal()
+	}
+	r.loadKeysLocked()
 	r.pruneLocked()
 	return r, nil
+}
+
+// reattachLocked gives an unfinished job loaded from the store its work
+// back (Options.Resume), or fails it as interrupted. It reports whether
+// the job is to be run.
+func (r *Registry) reattachLocked(j *job) bool {
+	s := j.snap
+	log := r.log.With(zap.String("job_id", s.ID), zap.String("state", string(s.State)), zap.String("phase", s.Phase))
+	var err error
+	if resume := r.opts.Resume[s.Kind]; resume != nil {
+		var work Work
+		if work, err = resume(s, j.checkpoint); err == nil {
+			j.work, j.resumed = work, s.State != Queued
+			j.ctx, j.cancel = context.WithCancelCause(r.base)
+			if s.State == Cancelling {
+				j.cancel(errs.ErrCancelled) // the cancel was asked for before the restart
+			}
+			log.Info("job reattached after a restart")
+			return true
+		}
+	} else {
+		err = errs.E(errs.Interrupted, "this server cannot resume %s jobs", s.Kind)
+	}
+	now := r.opts.Now()
+	msg := fmt.Sprintf("the server stopped while this job was %s (phase %s) and it could not be resumed: %s", s.State, s.Phase, errs.Message(err))
+	extra := map[string]any{"phase": s.Phase}
+	if s.WMIJob != "" {
+		msg += "; its Hyper-V job may still be running: " + s.WMIJob
+		extra["wmiJob"] = s.WMIJob
+	}
+	j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
+	// Its own kind: the host did nothing wrong, the server stopped.
+	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
+	close(j.done)
+	j.rev++
+	r.store.save(j.recordLocked())
+	log.Warn("job interrupted by a restart", zap.Error(err))
+	return false
 }
 
 // Submit queues work and returns the new job's snapshot.
 func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now, key: spec.IdempotencyKey, fingerprint: spec.Fingerprint,
 		exclusive: spec.Exclusive}
+	if spec.Checkpoint != nil {
+		b, err := json.Marshal(spec.Checkpoint)
+		if err != nil {
+			return Snapshot{}, errs.Wrap(errs.Internal, err, "record the job's resume state")
+		}
+		j.checkpoint = b
+	}
 	if r.store != nil {
 		j.persist = r.store.save
 	}
@@ -137,7 +215,7 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return Snapshot{}, errs.E(errs.Unavailable, "the server is shutting down")
+		return Snapshot{}, errs.E(errs.ShuttingDown, "the server is shutting down and starts no new jobs; submit again after it restarts")
 	}
 	if len(r.queue) >= r.opts.MaxQueued {
 		r.mu.Unlock()
@@ -161,20 +239,15 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	return queued, nil
 }
 
-// keyed is what an idempotency key refers to.
-type keyed struct{ id, fingerprint string }
-
 // ByKey finds the job a request with this idempotency key started, and the
-// fingerprint of that request. Keys live as long as their job is retained.
+// fingerprint of that request, while the registry holds the job; Key also
+// answers for a key that outlives its job (KeyRetention).
 func (r *Registry) ByKey(key string) (Snapshot, string, bool) {
-	r.mu.Lock()
-	k, ok := r.keys[key]
-	j := r.jobs[k.id]
-	r.mu.Unlock()
-	if !ok || j == nil {
+	u, ok := r.Key(key)
+	if !ok || u.Job == nil {
 		return Snapshot{}, "", false
 	}
-	return j.snapshot(), k.fingerprint, true
+	return *u.Job, u.Fingerprint, true
 }
 
 // Get returns one job.
@@ -272,6 +345,15 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	go func() { r.workerWG.Wait(); close(done) }()
 	select {
 	case <-done:
+		// The pruner has written its last deletions: the store can go.
+		r.mu.Lock()
+		st := r.store
+		r.mu.Unlock()
+		if st != nil {
+			if err := st.close(); err != nil {
+				r.log.Warn("cannot close the job store", zap.Error(err))
+			}
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -341,15 +423,22 @@ func (r *Registry) next() *job {
 
 func (r *Registry) run(j *job) {
 	j.mu.Lock()
-	if !j.moveLocked(Running) { // cancelled while queued
-		j.mu.Unlock()
-		return
-	}
-	j.snap.Phase = "starting"
 	id := j.snap.ID
-	j.unlockAndSave()
 	log := r.log.With(zap.String("job_id", id))
-	log.Info("job started")
+	if j.resumed {
+		// Reattached after a restart: running (or cancelling) already,
+		// in the phase it had reached.
+		j.mu.Unlock()
+		log.Info("job resumed")
+	} else {
+		if !j.moveLocked(Running) { // cancelled while queued
+			j.mu.Unlock()
+			return
+		}
+		j.snap.Phase = "starting"
+		j.unlockAndSave()
+		log.Info("job started")
+	}
 
 	err := j.work(j.ctx, reporter{j})
 
@@ -359,6 +448,7 @@ func (r *Registry) run(j *job) {
 		log.Info("job detached at shutdown", zap.Error(err))
 		return
 	}
+	defer failpoint.Hit(failpoint.RecordUpdated)
 	j.mu.Lock()
 	defer j.unlockAndSave()
 	switch {
@@ -379,32 +469,44 @@ func (r *Registry) run(j *job) {
 	}
 }
 
-// pruneLocked drops the oldest finished jobs beyond Retain.
+// pruneLocked drops finished jobs that finished more than MaxAge ago and
+// the oldest finished ones beyond Retain, with their idempotency keys
+// (but for a key younger than KeyRetention, which outlives its job). It
+// stops at the first job it keeps that was created after the age cutoff
+// (jobs are in creation order, and none finishes before it was created),
+// so a Submit with nothing to prune costs little. The store's deletions
+// are left to the pruner, outside the registry's lock.
 func (r *Registry) pruneLocked() {
+	now := r.opts.Now()
+	cutoff := now.Add(-r.opts.MaxAge)
 	excess := len(r.order) - r.opts.Retain
-	if excess <= 0 {
-		return
-	}
-	kept := r.order[:0]
-	for _, j := range r.order {
+	kept, i := 0, 0
+	for ; i < len(r.order); i++ {
+		j := r.order[i]
 		j.mu.Lock()
-		terminal := j.snap.State.Terminal()
-		id := j.snap.ID
+		s, key := j.snap, j.key
 		j.mu.Unlock()
-		if excess > 0 && terminal {
-			delete(r.jobs, id)
-			if r.store != nil {
-				r.store.remove(id)
-			}
-			for k, v := range r.keys {
-				if v.id == id {
-					delete(r.keys, k)
-				}
-			}
-			excess--
+		if excess <= 0 && !s.CreatedAt.Before(cutoff) {
+			break
+		}
+		old := s.FinishedAt != nil && s.FinishedAt.Before(cutoff)
+		if !s.State.Terminal() || (excess <= 0 && !old) {
+			r.order[kept] = j
+			kept++
 			continue
 		}
-		kept = append(kept, j)
+		delete(r.jobs, s.ID)
+		r.forgetKeyLocked(key, s.ID, s.CreatedAt, now)
+		if r.store != nil {
+			r.pruned.jobs = append(r.pruned.jobs, s.ID)
+		}
+		excess--
 	}
-	r.order = kept
+	if dropped := i - kept; dropped > 0 {
+		// The kept ones close up to the unscanned rest, which stays put.
+		copy(r.order[dropped:i], r.order[:kept])
+		clear(r.order[:dropped])
+		r.order = r.order[dropped:]
+		r.signalPruner()
+	}
 }

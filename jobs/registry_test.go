@@ -234,7 +234,7 @@ func TestShutdownDetachesRunningWork(t *testing.T) {
 	if g, _ := r.Get(s.ID); g.State != Running {
 		t.Fatalf("state after shutdown %s; a detached job must not be marked cancelled or failed", g.State)
 	}
-	if _, err := r.Submit(Spec{}, nil); !errs.Is(err, errs.Unavailable) {
+	if _, err := r.Submit(Spec{}, nil); !errs.Is(err, errs.ShuttingDown) {
 		t.Fatalf("submit after shutdown: %v", err)
 	}
 }

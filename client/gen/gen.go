@@ -379,27 +379,6 @@ func (e VerifyResultProblemsReason) Valid() bool {
 	}
 }
 
-// Defines values for ListJobsParamsKind.
-const (
-	ListJobsParamsKindExport ListJobsParamsKind = "export"
-	ListJobsParamsKindImport ListJobsParamsKind = "import"
-	ListJobsParamsKindVerify ListJobsParamsKind = "verify"
-)
-
-// Valid indicates whether the value is a known member of the ListJobsParamsKind enum.
-func (e ListJobsParamsKind) Valid() bool {
-	switch e {
-	case ListJobsParamsKindExport:
-		return true
-	case ListJobsParamsKindImport:
-		return true
-	case ListJobsParamsKindVerify:
-		return true
-	default:
-		return false
-	}
-}
-
 // BackupIntent defines model for BackupIntent.
 type BackupIntent string
 
@@ -487,15 +466,18 @@ type ExportRequest struct {
 
 // ExportResult defines model for ExportResult.
 type ExportResult struct {
-	Bytes int64 `json:"bytes"`
-
 	// Directory Where the export was published.
 	Directory string `json:"directory"`
 
 	// Export The export resource, /v1/exports/{id}.
 	Export   string `json:"export"`
 	ExportID string `json:"exportId"`
-	Files    int64  `json:"files"`
+
+	// FileCount The export's files (as the export resource's fileCount).
+	FileCount int64 `json:"fileCount"`
+
+	// TotalBytes Their size (as the export resource's totalBytes).
+	TotalBytes int64 `json:"totalBytes"`
 }
 
 // ExportSettings defines model for ExportSettings.
@@ -684,16 +666,28 @@ type Job struct {
 	// BytesDone Bytes done in the current phase, where the service counts them (copying, hashing); 0 otherwise.
 	BytesDone int64 `json:"bytesDone"`
 
+	// BytesPerSecond The current phase's byte rate, a moving average over about the
+	// last 10–30 s (exponentially weighted, time constant 10 s); null
+	// when unknown (the phase's first 2 s, or no byte moved for 30 s),
+	// in a phase that moves no bytes, and unless the job is running.
+	BytesPerSecond *int64 `json:"bytesPerSecond"`
+
 	// BytesTotal Bytes the current phase will handle; 0 where not counted.
 	BytesTotal int64     `json:"bytesTotal"`
 	CreatedAt  time.Time `json:"createdAt"`
 	Directory  string    `json:"directory"`
 
 	// Error Why the job failed or was cancelled.
-	Error      *Problem   `json:"error"`
+	Error *Problem `json:"error"`
+
+	// EtaSeconds Seconds until the current phase has moved bytesTotal, at bytesPerSecond; null when either is unknown.
+	EtaSeconds *int64     `json:"etaSeconds"`
 	FinishedAt *time.Time `json:"finishedAt"`
-	ID         string     `json:"id"`
-	Kind       JobKind    `json:"kind"`
+
+	// HypervJob The Hyper-V job's own id, the InstanceID in wmiJob (what Get-CimInstance Msvm_ConcreteJob shows); null without a Hyper-V job.
+	HypervJob *string `json:"hypervJob"`
+	ID        string  `json:"id"`
+	Kind      JobKind `json:"kind"`
 
 	// PercentComplete Never decreases; 100 only once the job has completed.
 	PercentComplete int64 `json:"percentComplete"`
@@ -705,21 +699,23 @@ type Job struct {
 	Result *Job_Result `json:"result"`
 
 	// Settings The effective settings (export and import jobs), or the export's settings (verify jobs).
-	Settings  *Job_Settings `json:"settings"`
-	StartedAt *time.Time    `json:"startedAt"`
-	State     JobState      `json:"state"`
+	Settings *Job_Settings `json:"settings"`
+
+	// Source For an import, the exported VM it imports; null for other jobs.
+	Source    *VMRefObject `json:"source"`
+	StartedAt *time.Time   `json:"startedAt"`
+	State     JobState     `json:"state"`
 
 	// SubmittedBy Who started the job (null for jobs recorded before hvport had authentication).
-	SubmittedBy *Principal  `json:"submittedBy"`
-	VM          VMRefObject `json:"vm"`
-	Warnings    []string    `json:"warnings"`
+	SubmittedBy *Principal `json:"submittedBy"`
+
+	// VM The VM the job works on; for an import, the VM it created (null until it has).
+	VM       *VMRefObject `json:"vm"`
+	Warnings []string     `json:"warnings"`
 
 	// WmiJob WMI path of the Hyper-V job (Msvm_ConcreteJob).
 	WmiJob *string `json:"wmiJob"`
 }
-
-// JobKind defines model for Job.Kind.
-type JobKind string
 
 // Job_Result What the job produced, once completed.
 type Job_Result struct {
@@ -731,8 +727,40 @@ type Job_Settings struct {
 	union json.RawMessage
 }
 
+// JobKind defines model for JobKind.
+type JobKind string
+
 // JobState defines model for JobState.
 type JobState string
+
+// JobSummary A job as the list shows it; GET /v1/jobs/{id} has the whole Job (settings, result, warnings …).
+type JobSummary struct {
+	// BytesPerSecond The current phase's byte rate, a moving average over about the
+	// last 10–30 s (exponentially weighted, time constant 10 s); null
+	// when unknown (the phase's first 2 s, or no byte moved for 30 s),
+	// in a phase that moves no bytes, and unless the job is running.
+	BytesPerSecond *int64    `json:"bytesPerSecond"`
+	CreatedAt      time.Time `json:"createdAt"`
+
+	// Error Why the job failed or was cancelled (the problem's type and title; the job has the details).
+	Error *ProblemSummary `json:"error"`
+
+	// EtaSeconds Seconds until the current phase has moved bytesTotal, at bytesPerSecond; null when either is unknown.
+	EtaSeconds      *int64     `json:"etaSeconds"`
+	FinishedAt      *time.Time `json:"finishedAt"`
+	ID              string     `json:"id"`
+	Kind            JobKind    `json:"kind"`
+	PercentComplete int64      `json:"percentComplete"`
+	Phase           string     `json:"phase"`
+
+	// Source For an import, the exported VM it imports; null for other jobs.
+	Source    *VMRefObject `json:"source"`
+	StartedAt *time.Time   `json:"startedAt"`
+	State     JobState     `json:"state"`
+
+	// VM The VM the job works on; for an import, the VM it created (null until it has).
+	VM *VMRefObject `json:"vm"`
+}
 
 // LiveState Msvm_VirtualSystemExportSettingData.CaptureLiveState (0-2), for running VMs.
 type LiveState string
@@ -783,6 +811,12 @@ type Problem struct {
 	Target            *string                   `json:"target,omitempty"`
 	Title             string                    `json:"title"`
 	Type              string                    `json:"type"`
+}
+
+// ProblemSummary defines model for ProblemSummary.
+type ProblemSummary struct {
+	Title string `json:"title"`
+	Type  string `json:"type"`
 }
 
 // Role defines model for Role.
@@ -896,8 +930,11 @@ type Unauthorized = Problem
 type VerifyExportParams struct {
 	// IdempotencyKey Retry safety: a repeat of the same request with the same key returns
 	// the job the first one started (202, same Location) instead of
-	// starting another. The same key with a different request is a 409.
-	// Keys live as long as the registry keeps the job.
+	// starting another. Keys are scoped to the caller's identity and kept
+	// at least 24 hours (longer while their job is kept). The same key
+	// with a different request is a 422; a repeat while the first request
+	// is still being processed is a 409 with Retry-After; a repeat after
+	// the job was pruned is a 409 naming it (no second job starts).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -911,15 +948,18 @@ type GetImportSettingsParams struct {
 type StartImportParams struct {
 	// IdempotencyKey Retry safety: a repeat of the same request with the same key returns
 	// the job the first one started (202, same Location) instead of
-	// starting another. The same key with a different request is a 409.
-	// Keys live as long as the registry keeps the job.
+	// starting another. Keys are scoped to the caller's identity and kept
+	// at least 24 hours (longer while their job is kept). The same key
+	// with a different request is a 422; a repeat while the first request
+	// is still being processed is a 409 with Retry-After; a repeat after
+	// the job was pruned is a 409 naming it (no second job starts).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListJobsParams defines parameters for ListJobs.
 type ListJobsParams struct {
-	State *JobState           `form:"state,omitempty" json:"state,omitempty"`
-	Kind  *ListJobsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+	State *JobState `form:"state,omitempty" json:"state,omitempty"`
+	Kind  *JobKind  `form:"kind,omitempty" json:"kind,omitempty"`
 
 	// VM The VM's name or GUID (any case).
 	VM *string `form:"vm,omitempty" json:"vm,omitempty"`
@@ -931,9 +971,6 @@ type ListJobsParams struct {
 	// Cursor The `next` of the previous page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
-
-// ListJobsParamsKind defines parameters for ListJobs.
-type ListJobsParamsKind string
 
 // GetJobParams defines parameters for GetJob.
 type GetJobParams struct {
@@ -947,8 +984,11 @@ type GetJobParams struct {
 type StartExportParams struct {
 	// IdempotencyKey Retry safety: a repeat of the same request with the same key returns
 	// the job the first one started (202, same Location) instead of
-	// starting another. The same key with a different request is a 409.
-	// Keys live as long as the registry keeps the job.
+	// starting another. Keys are scoped to the caller's identity and kept
+	// at least 24 hours (longer while their job is kept). The same key
+	// with a different request is a 422; a repeat while the first request
+	// is still being processed is a 409 with Retry-After; a repeat after
+	// the job was pruned is a 409 naming it (no second job starts).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1271,7 +1311,8 @@ type ClientInterface interface {
 
 	// ListJobs The job registry, newest first, filtered and paged
 	//
-	// Filters combine (all must hold). A page holds at most `limit` jobs;
+	// Filters combine (all must hold); `vm` matches a job's `vm` or, for
+	// an import, its `source`. A page holds at most `limit` jobs;
 	// `next`, when not null, is the `cursor` of the following page. An
 	// unknown parameter is a 400 naming it; an invalid value a 422 naming
 	// the parameter and the allowed values.
@@ -1576,7 +1617,8 @@ func (c *Client) StartImport(ctx context.Context, params *StartImportParams, bod
 
 // ListJobs The job registry, newest first, filtered and paged
 //
-// Filters combine (all must hold). A page holds at most `limit` jobs;
+// Filters combine (all must hold); `vm` matches a job's `vm` or, for
+// an import, its `source`. A page holds at most `limit` jobs;
 // `next`, when not null, is the `cursor` of the following page. An
 // unknown parameter is a 400 naming it; an invalid value a 422 naming
 // the parameter and the allowed values.
@@ -2929,7 +2971,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListJobsWithResponse The job registry, newest first, filtered and paged
 	//
-	// Filters combine (all must hold). A page holds at most `limit` jobs;
+	// Filters combine (all must hold); `vm` matches a job's `vm` or, for
+	// an import, its `source`. A page holds at most `limit` jobs;
 	// `next`, when not null, is the `cursor` of the following page. An
 	// unknown parameter is a 400 naming it; an invalid value a 422 naming
 	// the parameter and the allowed values.
@@ -3325,6 +3368,11 @@ type VerifyExportResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// VerifyExportResponse409Headers the declared response headers of an HTTP 409 response for VerifyExport
+type VerifyExportResponse409Headers struct {
+	RetryAfter *string
+}
+
 type VerifyExportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3340,6 +3388,8 @@ type VerifyExportResponse struct {
 	ApplicationProblemJSON404 *Problem
 	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
 	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationProblemJSON429 *Problem
 	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3350,6 +3400,8 @@ type VerifyExportResponse struct {
 	Headers202 *VerifyExportResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *VerifyExportResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *VerifyExportResponse409Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3380,6 +3432,11 @@ func (r VerifyExportResponse) GetApplicationProblemJSON404() *Problem {
 // GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r VerifyExportResponse) GetApplicationProblemJSON409() *Problem {
 	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r VerifyExportResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
 }
 
 // GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -3658,6 +3715,11 @@ type StartImportResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// StartImportResponse409Headers the declared response headers of an HTTP 409 response for StartImport
+type StartImportResponse409Headers struct {
+	RetryAfter *string
+}
+
 type StartImportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3685,6 +3747,8 @@ type StartImportResponse struct {
 	Headers202 *StartImportResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StartImportResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartImportResponse409Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3776,7 +3840,7 @@ type ListJobsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Items []Job `json:"items"`
+		Items []JobSummary `json:"items"`
 
 		// Next The cursor of the next page; null on the last page.
 		Next *string `json:"next"`
@@ -3797,7 +3861,7 @@ type ListJobsResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListJobsResponse) GetJSON200() *struct {
-	Items []Job `json:"items"`
+	Items []JobSummary `json:"items"`
 
 	// Next The cursor of the next page; null on the last page.
 	Next *string `json:"next"`
@@ -4857,6 +4921,11 @@ type StartExportResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// StartExportResponse409Headers the declared response headers of an HTTP 409 response for StartExport
+type StartExportResponse409Headers struct {
+	RetryAfter *string
+}
+
 type StartExportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4890,6 +4959,8 @@ type StartExportResponse struct {
 	Headers202 *StartExportResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StartExportResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartExportResponse409Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -5141,7 +5212,8 @@ func (c *ClientWithResponses) StartImportWithResponse(ctx context.Context, param
 
 // ListJobsWithResponse The job registry, newest first, filtered and paged
 //
-// Filters combine (all must hold). A page holds at most `limit` jobs;
+// Filters combine (all must hold); `vm` matches a job's `vm` or, for
+// an import, its `source`. A page holds at most `limit` jobs;
 // `next`, when not null, is the `cursor` of the following page. An
 // unknown parameter is a 400 naming it; an invalid value a 422 naming
 // the parameter and the allowed values.
@@ -5648,6 +5720,13 @@ func ParseVerifyExportResponse(rsp *http.Response) (*VerifyExportResponse, error
 		}
 		response.ApplicationProblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5699,6 +5778,16 @@ func ParseVerifyExportResponse(rsp *http.Response) (*VerifyExportResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers VerifyExportResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	}
 
 	return response, nil
@@ -6006,6 +6095,16 @@ func ParseStartImportResponse(rsp *http.Response) (*StartImportResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartImportResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	}
 
 	return response, nil
@@ -6027,7 +6126,7 @@ func ParseListJobsResponse(rsp *http.Response) (*ListJobsResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Items []Job `json:"items"`
+			Items []JobSummary `json:"items"`
 
 			// Next The cursor of the next page; null on the last page.
 			Next *string `json:"next"`
@@ -7101,6 +7200,16 @@ func ParseStartExportResponse(rsp *http.Response) (*StartExportResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartExportResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	}
 
 	return response, nil

@@ -24,7 +24,8 @@ type jobJSON struct {
 	Kind   string `json:"kind"`
 	State  string `json:"state"`
 	VM     struct{ Name string }
-	Result map[string]any `json:"result"`
+	Source *struct{ Name string } `json:"source"`
+	Result map[string]any         `json:"result"`
 }
 
 func TestVMs(t *testing.T) {
@@ -139,9 +140,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if len(jobs) != 3 || jobs[0].Kind != "import" || jobs[2].Kind != "export" {
 		t.Fatalf("job list: %+v", jobs)
 	}
+	if jobs[2].Result != nil || jobs[2].Source != nil { // summaries; job show has the whole job
+		t.Errorf("job list -o json: export %+v", jobs[2])
+	}
 	imports := decodeJSON[[]jobJSON](t, e.ok("job", "list", "--kind", "import", "-o", "json").stdout)
 	failed := decodeJSON[[]jobJSON](t, e.ok("job", "list", "--state", "failed", "-o", "json").stdout)
-	if len(imports) != 1 || imports[0].VM.Name != "web-01" || len(failed) != 0 {
+	if len(imports) != 1 || imports[0].VM.Name != "web-01-copy" || imports[0].Source == nil || imports[0].Source.Name != "web-01" || len(failed) != 0 {
 		t.Errorf("job list --kind import = %+v, --state failed = %+v", imports, failed)
 	}
 	r = e.ok("job", "list", "--state", "completed")
@@ -150,7 +154,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	e.fails(exitUsage, "job", "list", "--state", "done")
 	r = e.ok("job", "show", jobs[0].ID)
-	contains(t, "job show", r.stdout, "Kind:", "import", "State:", "completed", "imported web-01-copy")
+	contains(t, "job show", r.stdout, "Kind:", "import", "State:", "completed", "imported web-01-copy", "VM:", "web-01-copy (",
+		"Source:", "web-01 (")
+	contains(t, "job list", e.ok("job", "list", "--kind", "import").stdout, "web-01 → web-01-copy")
+	if !regexp.MustCompile(`Hyper-V job:\s+[0-9A-Fa-f-]{36}\n`).MatchString(e.ok("job", "show", jobs[2].ID).stdout) {
+		t.Errorf("job show of an export does not name its Hyper-V job by id")
+	}
 	contains(t, "job show -o yaml", e.ok("job", "show", jobs[2].ID, "-o", "yaml").stdout, "kind: export\n", "state: completed\n")
 	e.fails(exitNotFound, "job", "show", "00000000-0000-4000-8000-000000000000")
 	// Watching a finished job reports it at once.

@@ -57,10 +57,10 @@ func (a *app) completeJobs(unfinished bool) cobra.CompletionFunc {
 		}
 		var out []string
 		for _, j := range jobs {
-			if (unfinished && client.Finished(j)) || !strings.HasPrefix(j.ID, toComplete) {
+			if (unfinished && client.FinalState(j.State)) || !strings.HasPrefix(j.ID, toComplete) {
 				continue
 			}
-			out = append(out, j.ID+"\t"+string(j.Kind)+" "+j.VM.Name+" "+string(j.State))
+			out = append(out, j.ID+"\t"+string(j.Kind)+" "+vmText(j.VM, j.Source)+" "+string(j.State))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

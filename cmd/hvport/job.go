@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,10 +17,10 @@ var (
 	jobKinds  = []string{"export", "import", "verify"}
 )
 
-// jobItem is a job as listed: the job, and its host with --all-hosts.
+// jobItem is a job as listed: its summary, and its host with --all-hosts.
 type jobItem struct {
 	Host string `json:"host,omitempty"`
-	client.Job
+	client.JobSummary
 }
 
 func (a *app) jobCommand() *cobra.Command {
@@ -133,7 +134,7 @@ func (a *app) jobList(cmd *cobra.Command, state, kind string, allHosts bool) err
 			js, err := c.ListJobs(ctx)
 			its := make([]jobItem, len(js))
 			for i, j := range js {
-				its[i] = jobItem{Host: host, Job: j}
+				its[i] = jobItem{Host: host, JobSummary: j}
 			}
 			return its, err
 		})
@@ -142,10 +143,10 @@ func (a *app) jobList(cmd *cobra.Command, state, kind string, allHosts bool) err
 		if c, _, err = a.client(); err != nil {
 			return err
 		}
-		var js []client.Job
+		var js []client.JobSummary
 		js, err = c.ListJobs(ctx)
 		for _, j := range js {
-			items = append(items, jobItem{Job: j})
+			items = append(items, jobItem{JobSummary: j})
 		}
 	}
 	if err != nil {
@@ -173,7 +174,7 @@ func (a *app) jobList(cmd *cobra.Command, state, kind string, allHosts bool) err
 	}
 	t := newTable(head...)
 	for _, it := range items {
-		cells := []string{it.ID, string(it.Kind), it.VM.Name, string(it.State), it.Phase,
+		cells := []string{it.ID, string(it.Kind), vmText(it.VM, it.Source), string(it.State), it.Phase,
 			fmt.Sprintf("%d%%", it.PercentComplete), ago(it.CreatedAt) + " ago"}
 		if allHosts {
 			cells = append([]string{it.Host}, cells...)
@@ -202,18 +203,29 @@ func (a *app) jobShow(cmd *cobra.Command, args []string) error {
 	}
 	progress := fmt.Sprintf("%d%%", j.PercentComplete)
 	if j.BytesTotal > 0 {
-		progress += fmt.Sprintf(" (%s of %s in this phase)", bytesText(j.BytesDone), bytesText(j.BytesTotal))
+		progress += fmt.Sprintf(" (%s of %s in this phase", bytesText(j.BytesDone), bytesText(j.BytesTotal))
+		if j.BytesPerSecond != nil {
+			progress += ", " + bytesText(*j.BytesPerSecond) + "/s"
+		}
+		if j.EtaSeconds != nil {
+			progress += ", " + (time.Duration(*j.EtaSeconds) * time.Second).String() + " left"
+		}
+		progress += ")"
 	}
 	by := "-"
 	if j.SubmittedBy != nil {
 		by = j.SubmittedBy.Name
 	}
-	kv(a.stdout,
-		[2]string{"ID", j.ID}, [2]string{"Kind", string(j.Kind)}, [2]string{"VM", j.VM.Name + " (" + j.VM.ID + ")"},
+	rows := [][2]string{{"ID", j.ID}, {"Kind", string(j.Kind)}, {"VM", vmRefText(j.VM)}}
+	if j.Source != nil {
+		rows = append(rows, [2]string{"Source", vmRefText(j.Source)})
+	}
+	rows = append(rows,
 		[2]string{"State", string(j.State)}, [2]string{"Phase", j.Phase}, [2]string{"Progress", progress},
 		[2]string{"Directory", orDash(j.Directory)}, [2]string{"Submitted by", by},
 		[2]string{"Created", timeText(&j.CreatedAt)}, [2]string{"Started", timeText(j.StartedAt)},
-		[2]string{"Finished", timeText(j.FinishedAt)}, [2]string{"Hyper-V job", strPtr(j.WmiJob)})
+		[2]string{"Finished", timeText(j.FinishedAt)}, [2]string{"Hyper-V job", strPtr(j.HypervJob)})
+	kv(a.stdout, rows...)
 	for _, w := range j.Warnings {
 		fmt.Fprintf(a.stdout, "Warning: %s\n", w)
 	}
@@ -253,7 +265,7 @@ func (a *app) printStarted(jobs []client.Job) {
 	default:
 		t := newTable("ID", "KIND", "VM", "STATE")
 		for _, j := range jobs {
-			t.row(j.ID, string(j.Kind), j.VM.Name, string(j.State))
+			t.row(j.ID, string(j.Kind), vmText(j.VM, j.Source), string(j.State))
 		}
 		_ = t.flush(a.stdout)
 		fmt.Fprintf(a.stderr, "follow it: hvport job watch %s\n", jobs[0].ID)
@@ -313,6 +325,40 @@ func damaged(j client.Job) bool {
 	return err == nil && !v.Valid
 }
 
+// vmText names a job's VMs in a cell: its VM, or for an import the
+// exported VM and, once the import created it, the new one
+// ("web-01 → web-01-copy").
+func vmText(vm, source *client.VMRef) string {
+	switch {
+	case source == nil && vm == nil:
+		return "-"
+	case source == nil:
+		return vm.Name
+	case vm == nil || vm.Name == source.Name:
+		return source.Name
+	}
+	return source.Name + " → " + vm.Name
+}
+
+// subjectName is the VM a job was started for: an import's source, any
+// other job's VM.
+func subjectName(vm, source *client.VMRef) string {
+	if source != nil {
+		return source.Name
+	}
+	if vm != nil {
+		return vm.Name
+	}
+	return "-"
+}
+
+func vmRefText(vm *client.VMRef) string {
+	if vm == nil {
+		return "-"
+	}
+	return vm.Name + " (" + vm.ID + ")"
+}
+
 // resultText is a completed job's result in a line or a few.
 func resultText(j client.Job) string {
 	if j.Result == nil {
@@ -322,7 +368,7 @@ func resultText(j client.Job) string {
 	case client.KindExport:
 		r, err := j.Result.AsExportResult()
 		if err == nil {
-			return fmt.Sprintf("exported %s to %s: %d files, %s (export %s)", j.VM.Name, r.Directory, r.Files, bytesText(r.Bytes), r.ExportID)
+			return fmt.Sprintf("exported %s to %s: %d files, %s (export %s)", subjectName(j.VM, j.Source), r.Directory, r.FileCount, bytesText(r.TotalBytes), r.ExportID)
 		}
 	case client.KindImport:
 		r, err := j.Result.AsImportResult()

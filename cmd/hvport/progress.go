@@ -25,7 +25,7 @@ type display interface {
 }
 
 func jobLabel(j client.Job) string {
-	return fmt.Sprintf("%s %s [%s]", j.Kind, j.VM.Name, shortID(j.ID))
+	return fmt.Sprintf("%s %s [%s]", j.Kind, subjectName(j.VM, j.Source), shortID(j.ID))
 }
 
 func (a *app) newDisplay(ctx context.Context, jobs []client.Job) display {
@@ -139,6 +139,9 @@ func (d *barDisplay) update(i int, j client.Job) {
 		st.phaseStart, st.bytes0, st.rate = now, j.BytesDone, 0
 	} else if el := now.Sub(st.phaseStart).Seconds(); el > 0.2 && j.BytesDone > st.bytes0 {
 		st.rate = float64(j.BytesDone-st.bytes0) / el
+	}
+	if j.BytesPerSecond != nil { // the server's moving average, when it has one
+		st.rate = float64(*j.BytesPerSecond)
 	}
 	st.job = j
 	st.mu.Unlock()

@@ -69,6 +69,7 @@ func openSim(cfg Config, log *zap.Logger) (*backend, error) {
 		DataDir: filepath.Join(dir, "sim"), HostName: cfg.Sim.HostName,
 		CopyBytesPerSecond:       cfg.Sim.CopyBytesPerSecond,
 		ExportDirectoryMustExist: cfg.Sim.ExportDirectoryMustExist,
+		InterruptedJobs:          sim.InterruptedJobs(cfg.Sim.InterruptedJobs),
 		Logger:                   log.Named("sim"),
 	}
 	if cfg.Sim.SeedFile != "" {

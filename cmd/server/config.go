@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hvport/hvport/exports"
+	"github.com/hvport/hvport/jobs"
 )
 
 // Config is the server's configuration. Every key can be set in a YAML
@@ -43,8 +46,9 @@ type Config struct {
 	TLS            TLSConfig  `yaml:"tls"`
 	Auth           AuthConfig `yaml:"auth"`
 
-	Jobs JobsConfig `yaml:"jobs"`
-	Sim  SimConfig  `yaml:"sim"`
+	Jobs    JobsConfig    `yaml:"jobs"`
+	Exports ExportsConfig `yaml:"exports"`
+	Sim     SimConfig     `yaml:"sim"`
 	// PollInterval is how often running Hyper-V jobs are re-read.
 	PollInterval time.Duration `yaml:"poll-interval"`
 	// ShutdownTimeout bounds graceful shutdown.
@@ -90,6 +94,22 @@ type JobsConfig struct {
 	Workers   int `yaml:"workers"`
 	MaxQueued int `yaml:"max-queued"`
 	Retain    int `yaml:"retain"`
+	// MaxAge drops a finished job this long after it finished (and Retain
+	// the oldest beyond the count), checked at start-up and every few
+	// minutes; idempotency keys stay at least 24 h even so.
+	MaxAge time.Duration `yaml:"max-age"`
+}
+
+// ExportsConfig tunes how exports are finished after a restart.
+type ExportsConfig struct {
+	// ForgottenJobOutput is what a restarted server does with the staging
+	// directory of an export whose Hyper-V job Hyper-V no longer knows
+	// (it ended more than TimeBeforeRemoval before the restart):
+	// "publish" it when it passes the checks (the VM's configuration is
+	// there, every VHDX is sound; the default) or "discard" it and fail
+	// the job. Whether VMMS writes the configuration last is not
+	// documented (UNCERTAIN), hence the choice.
+	ForgottenJobOutput string `yaml:"forgotten-job-output"`
 }
 
 // SimConfig tunes the simulated Hyper-V host (backend sim).
@@ -109,6 +129,10 @@ type SimConfig struct {
 	// ControlsFile holds test controls (delays, jitter, faults, disk
 	// quota…) to reproduce a problem (configs/sim-faults-example.yaml).
 	ControlsFile string `yaml:"controls-file"`
+	// InterruptedJobs is what the simulated VMMS did with the export jobs
+	// of a server that stopped: resume (they ran on; the default) or
+	// forgotten (they ended and were removed while it was away).
+	InterruptedJobs string `yaml:"interrupted-jobs"`
 }
 
 func defaultConfig() Config {
@@ -118,8 +142,9 @@ func defaultConfig() Config {
 	}
 	return Config{
 		Listen: "127.0.0.1:8080", Backend: "auto", DataDir: dataDir, LogLevel: "info", LogFormat: "console",
-		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000},
-		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20, API: "v2"},
+		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000, MaxAge: jobs.DefaultMaxAge},
+		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20, API: "v2", InterruptedJobs: "resume"},
+		Exports:         ExportsConfig{ForgottenJobOutput: exports.ForgottenPublish},
 		TLS:             TLSConfig{Mode: "auto", MinVersion: "1.2"},
 		PollInterval:    250 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
@@ -234,6 +259,16 @@ func (c Config) validate() error {
 	default:
 		bad = append(bad, fmt.Sprintf("sim.api %q: want v2 or v1", c.Sim.API))
 	}
+	switch c.Sim.InterruptedJobs {
+	case "", "resume", "forgotten":
+	default:
+		bad = append(bad, fmt.Sprintf("sim.interrupted-jobs %q: want resume or forgotten", c.Sim.InterruptedJobs))
+	}
+	switch c.Exports.ForgottenJobOutput {
+	case "", exports.ForgottenPublish, exports.ForgottenDiscard:
+	default:
+		bad = append(bad, fmt.Sprintf("exports.forgotten-job-output %q: want %s or %s", c.Exports.ForgottenJobOutput, exports.ForgottenPublish, exports.ForgottenDiscard))
+	}
 	if c.DataDir == "" {
 		bad = append(bad, "data-dir must not be empty")
 	}
@@ -249,6 +284,9 @@ func (c Config) validate() error {
 	}
 	if c.Jobs.Workers < 1 {
 		bad = append(bad, "jobs.workers must be at least 1")
+	}
+	if c.Jobs.MaxAge <= 0 {
+		bad = append(bad, fmt.Sprintf("jobs.max-age %s: want a positive duration such as 720h", c.Jobs.MaxAge))
 	}
 	if len(bad) > 0 {
 		return errors.New("config: " + strings.Join(bad, "; "))

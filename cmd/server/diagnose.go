@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,8 +22,9 @@ import (
 // instead of) starting the server: which backend and namespace, the
 // management service, the VM list, one VM's export settings through the
 // embedded-instance encoder, the job class, and the account's rights.
-// Against a real host it only reads; the simulator (--backend sim) creates
-// and seeds its data directory when that is empty, as the server does.
+// It creates and changes nothing, in the data directory above all: it
+// reports what the server keeps there and would create, and opens the
+// simulator (--backend sim) on a temporary copy (diagnose_datadir.go).
 
 // checkStatus is the outcome of one check.
 type checkStatus string
@@ -53,6 +53,9 @@ type diagnoseReport struct {
 	Namespace string  `json:"namespace,omitempty"`
 	API       string  `json:"api,omitempty"`
 	Checks    []check `json:"checks"`
+	// DataDir is what the data directory holds and what the server would
+	// create there.
+	DataDir dataDirReport `json:"dataDir"`
 }
 
 // Failed reports whether any check failed.
@@ -60,8 +63,9 @@ func (r *diagnoseReport) Failed() bool {
 	return slices.ContainsFunc(r.Checks, func(c check) bool { return c.Status == statusFail })
 }
 
-// diagnoseOptions are what tests replace: how the backend is opened and
-// how rights are checked.
+// diagnoseOptions are what tests replace: how the backend is opened (it
+// must not change the data directory: openReadOnly) and how rights are
+// checked.
 type diagnoseOptions struct {
 	VM     string // the VM whose export settings are read; "" = the first
 	Open   func(ctx context.Context, cfg Config, log *zap.Logger) (*backend, error)
@@ -102,7 +106,7 @@ func runDiagnose(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rep := diagnose(ctx, cfg, diagnoseOptions{VM: vm, Open: openBackend, Rights: rightsCheck})
+	rep := diagnose(ctx, cfg, diagnoseOptions{VM: vm, Open: openReadOnly, Rights: rightsCheck})
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -119,7 +123,7 @@ func runDiagnose(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // diagnose runs the checks. It never returns early: a check that cannot
 // run is reported as skipped, with the reason.
 func diagnose(ctx context.Context, cfg Config, opts diagnoseOptions) diagnoseReport {
-	rep := diagnoseReport{Backend: resolveBackend(cfg)}
+	rep := diagnoseReport{Backend: resolveBackend(cfg), DataDir: inspectDataDir(cfg)}
 	add := func(name string, st checkStatus, format string, a ...any) {
 		rep.Checks = append(rep.Checks, check{Name: name, Status: st, Detail: fmt.Sprintf(format, a...)})
 	}
@@ -144,8 +148,7 @@ func diagnose(ctx context.Context, cfg Config, opts diagnoseOptions) diagnoseRep
 			rep.API = string(drv.API())
 			where := "Hyper-V WMI on this host"
 			if be.name == "sim" {
-				dir, _ := filepath.Abs(filepath.Join(cfg.DataDir, "sim"))
-				where = "the simulated Hyper-V host in " + dir
+				where = simWhere(cfg)
 			}
 			add(checkBackend, statusPass, "%s: %s, namespace %s (API %s)", be.name, where, rep.Namespace, rep.API)
 			rep.Checks = append(rep.Checks, wmiChecks(ctx, be.svc, drv, opts.VM)...)
@@ -225,6 +228,22 @@ func wmiChecks(ctx context.Context, svc wmi.Services, drv *hyperv.Driver, vmRef 
 		add(checkJobClass, statusPass, "%s: %d jobs", q, len(jobs))
 	}
 	return out
+}
+
+// simWhere says which simulated host the checks ran on.
+func simWhere(cfg Config) string {
+	dir, found, err := simHostIn(cfg.DataDir)
+	switch {
+	case err != nil:
+		return "a temporary simulated Hyper-V host"
+	case found:
+		return "the simulated Hyper-V host in " + dir + ", read from a temporary copy of its inventory"
+	}
+	seed := "the demo seed"
+	if cfg.Sim.SeedFile != "" {
+		seed = "sim.seed-file " + cfg.Sim.SeedFile
+	}
+	return "no simulated Hyper-V host in " + dir + " yet (the server creates one from " + seed + " at its first start); checked on a temporary one seeded alike"
 }
 
 func listSuffix(names []string) string {
@@ -334,6 +353,7 @@ func writeReport(w io.Writer, rep diagnoseReport) {
 		head += " (API " + rep.API + ")"
 	}
 	fmt.Fprintln(w, head)
+	writeDataDir(w, rep.DataDir)
 	counts := map[checkStatus]int{}
 	for _, c := range rep.Checks {
 		counts[c.Status]++

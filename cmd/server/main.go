@@ -142,23 +142,30 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	if err != nil {
 		return err
 	}
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	sweepDone := sweepWhenIdle(sweepCtx, drv, store, log.Named("exports"))
-	defer func() { stopSweep(); <-sweepDone }() // before the backend closes
-	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host()}
+	expSvc := &exports.Service{Driver: drv, Store: store, Log: log.Named("exports"), Host: drv.Host(),
+		ForgottenJobOutput: cfg.Exports.ForgottenJobOutput}
 	impRoots, err := openImportRoots(ctx, cfg, drv, store.Roots())
 	if err != nil {
 		return err
 	}
 	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports")}
 	// Jobs are kept in <data-dir>/jobs: their history survives a restart,
-	// and one a restart interrupted is recorded as such.
-	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, Logger: log.Named("jobs")},
+	// and the ones a restart interrupted are reattached (resumers).
+	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, MaxAge: cfg.Jobs.MaxAge, Logger: log.Named("jobs"),
+		Resume: resumers(expSvc, impSvc)},
 		filepath.Join(cfg.DataDir, "jobs"))
 	if err != nil {
 		return err
 	}
-	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name, Security: sec})
+	// The sweep starts after the registry reattached its jobs: they have
+	// claimed their staging directories, which it leaves alone.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := sweepWhenIdle(sweepCtx, drv, store, log.Named("exports"))
+	defer func() { stopSweep(); <-sweepDone }() // before the backend closes
+	// Closed when the shutdown begins: the handlers drain (drain.go).
+	draining := make(chan struct{})
+	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name, Security: sec,
+		Draining: draining})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -225,15 +232,9 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("http shutdown", zap.Error(err))
-	}
-	if err := reg.Shutdown(sctx); err != nil {
-		log.Warn("job registry shutdown", zap.Error(err))
-	}
+	// Submissions are refused first while reads go on, then the registry
+	// detaches running jobs, then the HTTP server closes (drain.go).
+	drain(log, cfg.ShutdownTimeout, func() { close(draining) }, reg, srv)
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -142,23 +142,34 @@ func (h *serviceHandler) Execute(args []string, requests <-chan svc.ChangeReques
 			case svc.Interrogate:
 				status <- r.CurrentStatus
 			case svc.Stop, svc.Shutdown, svc.PreShutdown:
-				return h.stop(r.Cmd, cancel, done, status, budget, sink)
+				return h.stop(r.Cmd, cancel, done, requests, status, budget, sink)
 			}
 		}
 	}
 }
 
-// stop shuts the server down within budget, reporting progress to the
-// service control manager meanwhile. Running Hyper-V jobs are detached by
-// the job registry's Shutdown, not cancelled: Hyper-V finishes them.
-func (h *serviceHandler) stop(cmd svc.Cmd, cancel context.CancelFunc, done <-chan error, status chan<- svc.Status, budget time.Duration, sink eventSink) (bool, uint32) {
-	hint := uint32(budget / time.Millisecond)
-	checkpoint := uint32(1)
-	status <- svc.Status{State: svc.StopPending, WaitHint: hint, CheckPoint: checkpoint}
+// stopMargin is how long before the end of the stop budget (the
+// preshutdown timeout install sets) stop gives up waiting for the server:
+// Execute then returns and the service reports STOPPED while Windows still
+// waits for it, instead of being cut off at the timeout.
+const stopMargin = 5 * time.Second
+
+// stop shuts the server down, reporting progress to the service control
+// manager meanwhile, and gives up stopMargin before budget. The server
+// drains within shutdown-timeout (drain.go: new jobs refused with 503,
+// running Hyper-V jobs detached, not cancelled: Hyper-V finishes them),
+// then closes the WMI connection; with the default 20 s that is STOPPED
+// by 20 s plus the close, 30 s at the latest, of a 35 s budget.
+func (h *serviceHandler) stop(cmd svc.Cmd, cancel context.CancelFunc, done <-chan error, requests <-chan svc.ChangeRequest, status chan<- svc.Status,
+	budget time.Duration, sink eventSink) (bool, uint32) {
+	giveUp := budget - stopMargin // budget is shutdown-timeout + 15 s (stopBudget)
+	hint := uint32(giveUp / time.Millisecond)
+	pending := svc.Status{State: svc.StopPending, WaitHint: hint, CheckPoint: 1}
+	status <- pending
 	cancel()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	deadline := time.After(budget)
+	deadline := time.After(giveUp)
 	for {
 		select {
 		case err := <-done:
@@ -168,11 +179,16 @@ func (h *serviceHandler) stop(cmd svc.Cmd, cancel context.CancelFunc, done <-cha
 				return true, 1
 			}
 			return false, 0
+		case r := <-requests:
+			// Still answered while stopping; a second stop changes nothing.
+			if r.Cmd == svc.Interrogate {
+				status <- pending
+			}
 		case <-tick.C:
-			checkpoint++
-			status <- svc.Status{State: svc.StopPending, WaitHint: hint, CheckPoint: checkpoint}
+			pending.CheckPoint++
+			status <- pending
 		case <-deadline:
-			sink.Warning(eventIDWarning, fmt.Sprintf("the server did not stop within %s after %s; exiting", budget, cmdName(cmd)))
+			sink.Warning(eventIDWarning, fmt.Sprintf("the server did not stop within %s after %s; exiting before the preshutdown timeout (%s)", giveUp, cmdName(cmd), budget))
 			h.exitCode = 1
 			return true, 2
 		}

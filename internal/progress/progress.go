@@ -19,6 +19,11 @@ type Reporter interface {
 	// Bytes records how many bytes of the current phase's work are done,
 	// of how many (copy and hash phases).
 	Bytes(done, total int64)
+	// Checkpoint records, durably and before it returns, what a restarted
+	// server needs to finish or undo the work (a job's resume state: the
+	// planned VM created, the files copied, the step reached). v must
+	// marshal to JSON; each call replaces the previous checkpoint.
+	Checkpoint(v any)
 }
 
 // Scale maps a step's own 0-100 progress into [from, to] of the job's, so
@@ -36,6 +41,7 @@ func (s scaled) WMIJob(path string)      { s.r.WMIJob(path) }
 func (s scaled) Warn(msg string)         { s.r.Warn(msg) }
 func (s scaled) Result(v any)            { s.r.Result(v) }
 func (s scaled) Bytes(done, total int64) { s.r.Bytes(done, total) }
+func (s scaled) Checkpoint(v any)        { s.r.Checkpoint(v) }
 
 // Discard drops everything (for work that is not a job).
 var Discard Reporter = discard{}
@@ -48,6 +54,7 @@ func (discard) WMIJob(string)      {}
 func (discard) Warn(string)        {}
 func (discard) Result(any)         {}
 func (discard) Bytes(int64, int64) {}
+func (discard) Checkpoint(any)     {}
 
 // EstimateBytes reports, with every percentage of a step that counts no
 // bytes itself (a Hyper-V export job reports only PercentComplete), the

@@ -69,6 +69,14 @@ type job struct {
 
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the job's goroutine ends
+
+	// export is the call of an export job, recorded in jobs.json so that
+	// the job outlives its client's process (job_persist.go); nil for
+	// other jobs.
+	export *exportCallParams
+	// ctx and resumeWork carry a recorded job from loadJobs to its run.
+	ctx        context.Context
+	resumeWork jobWork
 }
 
 // jobFailure is a job error with the ErrorCode to report and, when the
@@ -187,6 +195,9 @@ func (h *Host) runJob(ctx context.Context, j *job, work jobWork) {
 	}
 	h.log.Info("job ended", zap.String("job", j.id), zap.Uint16("jobState", j.state),
 		zap.Uint16("errorCode", j.errorCode), zap.String("error", j.errorDescription))
+	if j.export != nil && !h.closed {
+		h.saveJobsLocked()
+	}
 }
 
 // completeJob marks the job Completed unless a stop was requested, in which
@@ -212,6 +223,9 @@ func (h *Host) commitJob(ctx context.Context, j *job, commit func() error) error
 	now := h.now()
 	j.state, j.percent, j.status, j.changed, j.finished = wmi.JobCompleted, 100, "Job completed successfully", now, now
 	h.log.Info("job completed", zap.String("job", j.id), zap.String("vm", j.vmName))
+	if j.export != nil && !h.closed {
+		h.saveJobsLocked()
+	}
 	return nil
 }
 
@@ -244,9 +258,11 @@ func (h *Host) stopJobLocked(j *job, end uint16, cause error) {
 func (h *Host) removeExpiredJobsLocked() {
 	now := h.now()
 	kept := h.jobs[:0]
+	removedExport := false
 	for _, j := range h.jobs {
 		if wmi.JobStateTerminal(j.state) && !now.Before(j.finished.Add(jobTimeBeforeRemoval)) {
 			h.log.Debug("job removed", zap.String("job", j.id))
+			removedExport = removedExport || j.export != nil
 			continue
 		}
 		kept = append(kept, j)
@@ -255,4 +271,7 @@ func (h *Host) removeExpiredJobsLocked() {
 		h.jobs[i] = nil
 	}
 	h.jobs = kept
+	if removedExport && !h.closed {
+		h.saveJobsLocked()
+	}
 }

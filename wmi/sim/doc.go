@@ -114,7 +114,12 @@
 // data a merge reads, see "Virtual hard disks") and never goes down. A
 // job that fails or is stopped removes what it wrote (never anything that
 // was there before); while it runs its VM is busy (32774) and the VM's
-// EnabledState does not change. Close kills running jobs. A failed
+// EnabledState does not change. Close kills running jobs — but export
+// jobs belong to VMMS, not to the client's process: they are recorded in
+// Hyper-V/jobs.json, and a host opened again on the DataDir runs an
+// unfinished one again under the same InstanceID and knows an ended one
+// until TimeBeforeRemoval after its end (Options.InterruptedJobs models
+// coming back after Hyper-V forgot them; job_persist.go). A failed
 // validation's (or realization's) job has one Msvm_Error per
 // incompatibility.
 //
@@ -181,6 +186,7 @@
 // Under DataDir, in Hyper-V's layout (§5.1):
 //
 //	Hyper-V/host.json                          host state (below)
+//	Hyper-V/jobs.json                          export jobs that outlive the process (job_persist.go)
 //	Hyper-V/Virtual Machines/<VM GUID>.vmcx    a VM's configuration
 //	Hyper-V/Virtual Machines/<VM GUID>.vmrs    runtime state, unless the VM is Off
 //	Hyper-V/Snapshots/<Snap GUID>.vmcx         a snapshot's configuration

@@ -68,7 +68,12 @@ func (h *Host) exportSystemDefinition(call *methodCall) (*wmi.Object, error) {
 		return nil, wmiError("ExecMethod", call.target.Path, wmi.WBEMTransportFailure, "the simulated host is closed")
 	}
 	plan.fault = h.takeFaultLocked(call.method, vmID, vmName, false)
-	j := h.startJobLocked(h.vmJobSpec(vm, wmi.JobTypeExportVM, exportJobCaption, exportJobDescription), h.exportWork(plan))
+	j, ctx := h.newJobLocked(h.vmJobSpec(vm, wmi.JobTypeExportVM, exportJobCaption, exportJobDescription), false)
+	text, _ := call.in["ExportSettingData"].(string)
+	j.export = &exportCallParams{computerSystem: fmt.Sprint(call.in["ComputerSystem"]), exportDirectory: plan.exportDir, settingData: text}
+	h.saveJobsLocked() // before the caller learns of the job (job_persist.go)
+	go h.runJob(ctx, j, h.exportWork(plan))
+	h.log.Info("job started", zap.String("job", j.id), zap.String("vm", j.vmName), zap.String("caption", j.caption))
 	return outParams(wmi.ReturnJobStarted, jobOutParam(h.jobPath(j.id))), nil
 }
 

@@ -62,6 +62,9 @@ func New(opts Options) (*Host, error) {
 			return nil, fmt.Errorf("sim: loading host from %s: %w", dataDir, err)
 		}
 		h.log.Info("loaded simulated host", zap.String("dataDir", dataDir), zap.Int("vms", len(h.vms)))
+		if err := h.loadJobs(); err != nil {
+			return nil, fmt.Errorf("sim: loading the export jobs from %s: %w", dataDir, err)
+		}
 		return h, nil
 	}
 	seed := opts.Seed
@@ -94,6 +97,9 @@ func (h *Host) Services(namespace string) (wmi.Services, error) {
 
 // Close stops the host: running jobs are killed (their partial output
 // removed, JobState 9), their goroutines waited for, and host.json written.
+// Export jobs are recorded as running first, and a host opened again on
+// the same DataDir runs them on (job_persist.go): the simulated VMMS
+// outlives its client.
 // Calls on the host's Services fail afterwards. Close is idempotent.
 func (h *Host) Close() error {
 	h.mu.Lock()
@@ -101,6 +107,9 @@ func (h *Host) Close() error {
 		h.mu.Unlock()
 		return nil
 	}
+	// Running export jobs are recorded as running: a host opened on this
+	// DataDir runs them on (job_persist.go).
+	h.saveJobsLocked()
 	h.closed = true
 	for _, j := range h.jobs {
 		h.stopJobLocked(j, wmi.JobKilled, errHostClosed)

@@ -113,6 +113,10 @@ type Options struct {
 	// or "2025" (8.0-12.0). ValidatePlannedSystem reports a planned VM
 	// whose version is outside the range. Seeded VMs are not checked.
 	HostRelease string
+	// InterruptedJobs says what a host opened on an existing DataDir does
+	// with the export jobs a previous process left (job_persist.go):
+	// InterruptedJobsResume (the default, "") or InterruptedJobsForgotten.
+	InterruptedJobs InterruptedJobs
 	// Logger receives the simulator's logs; nil means zap.NewNop().
 	Logger *zap.Logger
 
@@ -149,6 +153,13 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if err := o.checkControls(); err != nil {
 		return o, err
+	}
+	switch o.InterruptedJobs {
+	case "":
+		o.InterruptedJobs = InterruptedJobsResume
+	case InterruptedJobsResume, InterruptedJobsForgotten:
+	default:
+		return o, fmt.Errorf("sim: Options.InterruptedJobs %q is not %q or %q", o.InterruptedJobs, InterruptedJobsResume, InterruptedJobsForgotten)
 	}
 	if o.HostRelease == "" {
 		o.HostRelease = DefaultHostRelease
