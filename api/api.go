@@ -240,6 +240,30 @@ type CreatedToken struct {
 	Secret string `json:"token"`
 }
 
+// GrantRequest is the body of POST /v1/exports/{id}/grants.
+type GrantRequest struct {
+	ExpiresIn            *string `json:"expiresIn"` // a Go duration; default 1h, at most 24h
+	DeleteExportWhenDone *bool   `json:"deleteExportWhenDone"`
+}
+
+// Grant describes an export grant: a token limited to reading one export
+// (and deleting it, with DeleteExportWhenDone). Its secret is shown once.
+type Grant struct {
+	ID                   string    `json:"id"` // the token's public id
+	ExportID             string    `json:"exportId"`
+	CreatedAt            time.Time `json:"createdAt"`
+	ExpiresAt            time.Time `json:"expiresAt"`
+	DeleteExportWhenDone bool      `json:"deleteExportWhenDone"`
+	CreatedBy            string    `json:"createdBy"`
+}
+
+// CreatedGrant is the answer to POST /v1/exports/{id}/grants: the only
+// time the grant's token is shown.
+type CreatedGrant struct {
+	Grant
+	Token string `json:"token"`
+}
+
 // Problem is an RFC 9457 problem details object. Extensions are written
 // as top-level members next to the standard ones.
 type Problem struct {

@@ -22,6 +22,9 @@ type Identity struct {
 	Name    string   // the token's name, or the certificate's subject
 	Role    Role     //
 	VMs     []string // VM name globs or ids this identity is limited to; empty = every VM
+	// Grant is the export a grant (role Grant) is limited to; nil for
+	// every other identity.
+	Grant *GrantScope
 }
 
 // Principal is the stable name of an identity in job records and audit

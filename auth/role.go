@@ -6,21 +6,27 @@ import "strings"
 type Role string
 
 const (
+	// Grant is the role of an export grant (grant.go): below reader, it
+	// reaches only the routes the route table gives to Grant, and only for
+	// the one export its GrantScope names.
+	Grant    Role = "grant"
 	Reader   Role = "reader"
 	Operator Role = "operator"
 	Admin    Role = "admin"
 )
 
-var roleRank = map[Role]int{Reader: 1, Operator: 2, Admin: 3}
+var roleRank = map[Role]int{Grant: 0, Reader: 1, Operator: 2, Admin: 3}
 
-// RoleNames lists the roles, weakest first (for "allowed" in errors).
+// RoleNames lists the roles a token or certificate subject can be given,
+// weakest first (for "allowed" in errors). Grant is not among them: grants
+// are made for an export (Store.CreateGrant), never by name.
 func RoleNames() []string { return []string{string(Reader), string(Operator), string(Admin)} }
 
-// ParseRole accepts a role name (case-insensitive).
+// ParseRole accepts a role name (case-insensitive) of RoleNames.
 func ParseRole(s string) (Role, bool) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	_, ok := roleRank[r]
-	return r, ok
+	return r, ok && r != Grant
 }
 
 // Includes reports whether r grants everything need grants. An unknown

@@ -32,7 +32,12 @@ type Token struct {
 	CreatedAt time.Time  `json:"createdAt"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	CreatedBy string     `json:"createdBy,omitempty"` // a Principal, or "host" for the command line
+	// Grant limits a token of role Grant to one export (grant.go).
+	Grant *GrantScope `json:"grant,omitempty"`
 }
+
+// IsGrant reports whether the token is an export grant.
+func (t Token) IsGrant() bool { return t.Role == Grant }
 
 // Expired reports whether the token has expired at now.
 func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
@@ -150,7 +155,7 @@ func (s *Store) Create(req CreateRequest) (Token, string, error) {
 	if !validName(req.Name) {
 		bad = append(bad, errs.FieldError{Field: "name", Reason: fmt.Sprintf("1 to %d characters from A-Z, a-z, 0-9, '-', '_', '.'", maxNameLen)})
 	}
-	if _, ok := roleRank[req.Role]; !ok {
+	if _, ok := roleRank[req.Role]; !ok || req.Role == Grant {
 		bad = append(bad, errs.FieldError{Field: "role", Reason: fmt.Sprintf("unknown role %q", req.Role), Allowed: RoleNames()})
 	}
 	for i, p := range req.VMs {
@@ -194,18 +199,25 @@ func (s *Store) Create(req CreateRequest) (Token, string, error) {
 }
 
 // List returns the tokens by name, without secrets (they are not kept).
+// Export grants are not tokens of this list: Grants lists them by export.
 func (s *Store) List() ([]Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.reloadLocked(false); err != nil {
 		return nil, err
 	}
-	out := append([]Token(nil), s.tokens...)
+	var out []Token
+	for _, t := range s.tokens {
+		if !t.IsGrant() {
+			out = append(out, t)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// Revoke removes the token with this name (or id).
+// Revoke removes the token with this name (or id). Export grants are
+// revoked through RevokeGrant.
 func (s *Store) Revoke(nameOrID string) (Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -213,7 +225,7 @@ func (s *Store) Revoke(nameOrID string) (Token, error) {
 		return Token{}, err
 	}
 	for i, t := range s.tokens {
-		if strings.EqualFold(t.Name, nameOrID) || t.ID == nameOrID {
+		if !t.IsGrant() && (strings.EqualFold(t.Name, nameOrID) || t.ID == nameOrID) {
 			s.tokens = append(s.tokens[:i:i], s.tokens[i+1:]...)
 			if err := s.saveLocked(); err != nil {
 				return Token{}, err
@@ -263,7 +275,16 @@ func (s *Store) Authenticate(tok string) (*Identity, error) {
 		if t.Expired(s.now()) {
 			return nil, &AuthError{Reason: ReasonExpired, TokenID: id}
 		}
-		return &Identity{Kind: KindToken, TokenID: t.ID, Name: t.Name, Role: t.Role, VMs: append([]string(nil), t.VMs...)}, nil
+		idt := &Identity{Kind: KindToken, TokenID: t.ID, Name: t.Name, Role: t.Role, VMs: append([]string(nil), t.VMs...)}
+		if t.IsGrant() {
+			// A grant without its export (a hand-edited file) reaches nothing.
+			if t.Grant == nil || t.Grant.Export == "" {
+				return nil, &AuthError{Reason: ReasonUnknown, TokenID: id}
+			}
+			g := *t.Grant
+			idt.Grant, idt.VMs = &g, nil
+		}
+		return idt, nil
 	}
 	return nil, &AuthError{Reason: ReasonUnknown, TokenID: id}
 }

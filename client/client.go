@@ -68,6 +68,7 @@ type Option func(*config) error
 type config struct {
 	token, tokenFile string
 	caFile           string
+	caPEM            []byte
 	fingerprint      []byte
 	timeout          time.Duration
 	httpClient       *http.Client
@@ -100,6 +101,19 @@ func WithTokenFile(path string) Option {
 func WithCAFile(path string) Option {
 	return func(c *config) error {
 		c.caFile = path
+		return nil
+	}
+}
+
+// WithCAPEM trusts the PEM certificates in pem (a CA certificate handed
+// over in a request, say) instead of the system's, as WithCAFile does with
+// a file's; the two cannot be combined.
+func WithCAPEM(pem []byte) Option {
+	return func(c *config) error {
+		if len(pem) == 0 {
+			return errors.New("hvport client: WithCAPEM: no certificate given")
+		}
+		c.caPEM = append([]byte(nil), pem...)
 		return nil
 	}
 }
@@ -204,15 +218,18 @@ func New(serverURL string, opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("hvport client: token file %s is empty", cfg.tokenFile)
 		}
 	}
+	if cfg.caFile != "" && cfg.caPEM != nil {
+		return nil, errors.New("hvport client: WithCAFile and WithCAPEM both given")
+	}
 	hc := cfg.httpClient
 	if hc == nil {
-		tr, err := transport(cfg.caFile, cfg.fingerprint)
+		tr, err := transport(cfg.caFile, cfg.caPEM, cfg.fingerprint)
 		if err != nil {
 			return nil, err
 		}
 		hc = &http.Client{Transport: tr}
-	} else if cfg.caFile != "" || cfg.fingerprint != nil {
-		return nil, errors.New("hvport client: WithCAFile and WithFingerprint configure the client's own transport; with WithHTTPClient set the TLS configuration on that client")
+	} else if cfg.caFile != "" || cfg.caPEM != nil || cfg.fingerprint != nil {
+		return nil, errors.New("hvport client: WithCAFile, WithCAPEM and WithFingerprint configure the client's own transport; with WithHTTPClient set the TLS configuration on that client")
 	}
 	base := strings.TrimRight(u.String(), "/")
 	token := cfg.token

@@ -174,3 +174,10 @@ func problemOf(a answer) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(a.status), Status: a.status,
 		Detail: detail, Instance: a.path}
 }
+
+// Permanent reports whether asking again cannot change the answer: a 4xx
+// other than 408 (timeout) and 429 (too many requests). A pull stops
+// fetching a file after such an answer instead of retrying it.
+func (p *Problem) Permanent() bool {
+	return p.Status >= 400 && p.Status < 500 && p.Status != 408 && p.Status != 429
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -59,7 +60,7 @@ func CertificateFingerprint(c *x509.Certificate) string {
 
 // transport is http.DefaultTransport's settings with the TLS trust the
 // options ask for.
-func transport(caFile string, fingerprint []byte) (*http.Transport, error) {
+func transport(caFile string, caPEM, fingerprint []byte) (*http.Transport, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
@@ -73,13 +74,20 @@ func transport(caFile string, fingerprint []byte) (*http.Transport, error) {
 		}
 		tc.RootCAs = pool
 	}
+	if caPEM != nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("hvport client: WithCAPEM: no PEM certificate in it")
+		}
+		tc.RootCAs = pool
+	}
 	if fingerprint != nil {
 		// The pin is the trust: without a CA the usual chain and host
 		// name checks are skipped (a self-signed certificate has no
 		// chain and may not name the address used), and the connection
 		// stands or falls with the certificate's hash. With a CA both
 		// must hold.
-		tc.InsecureSkipVerify = caFile == ""
+		tc.InsecureSkipVerify = caFile == "" && caPEM == nil
 		tc.VerifyConnection = pin(append([]byte(nil), fingerprint...))
 	}
 	tr.TLSClientConfig = tc

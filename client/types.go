@@ -28,9 +28,17 @@ type (
 	ExportDetail        = gen.ExportDetail
 	ExportResult        = gen.ExportResult
 	VerifyResult        = gen.VerifyResult
+	// Manifest is an export's hvport-manifest.json (ExportManifest).
+	Manifest     = gen.ExportManifest
+	ManifestFile = gen.ManifestFile
+	// A Grant is a short-lived token that reads one export (CreateGrant).
+	Grant        = gen.Grant
+	GrantRequest = gen.GrantRequest
+	CreatedGrant = gen.CreatedGrant
 
 	ImportSource        = gen.ImportSource
 	ImportRequest       = gen.ImportRequest
+	RemoteSource        = gen.RemoteSource
 	ImportReport        = gen.ImportReport
 	ImportSettings      = gen.ImportSettings
 	ImportSettingsPatch = gen.ImportSettingsPatch

@@ -40,6 +40,7 @@ const (
 	AuditUnavailable                // the audit record of a mutating request cannot be written (503)
 	Interrupted                     // a job the server stopped during, not resumed (500; not the host's fault)
 	ShuttingDown                    // the server is draining for a stop and starts no new job (503)
+	RangeNotSatisfiable             // a Range that selects no byte of the file (416)
 )
 
 var kindNames = [...]string{
@@ -50,7 +51,7 @@ var kindNames = [...]string{
 	HostFailed: "hyperv-failed", Cancelled: "cancelled", NotSupported: "not-supported",
 	MethodNotAllowed: "method-not-allowed", Unauthenticated: "unauthenticated", Forbidden: "forbidden",
 	PathForbidden: "path-forbidden", AuditUnavailable: "audit-unavailable", Interrupted: "interrupted",
-	ShuttingDown: "shutting-down",
+	ShuttingDown: "shutting-down", RangeNotSatisfiable: "range-not-satisfiable",
 }
 
 // String is the kind's stable slug (used in problem type URIs).

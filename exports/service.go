@@ -60,6 +60,9 @@ type Request struct {
 	// Overwrite replaces an existing export at the destination: the new
 	// one is published first, then the old one retired.
 	Overwrite bool
+	// ID is the export's id; "" for a new one. A caller that names the
+	// destination after the export (a default directory) picks it first.
+	ID string
 }
 
 // Plan is an export ready to run. It holds the claim on its destination
@@ -112,7 +115,10 @@ func (s *Service) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err := checkDestination(final, req.Overwrite); err != nil {
 		return nil, err
 	}
-	id := uuid.NewString()
+	id := req.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
 	if err := s.Store.claim(final, id); err != nil {
 		return nil, err
 	}

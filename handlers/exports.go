@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
+	"path/filepath"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/api"
@@ -15,6 +16,7 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/roots"
 )
 
 // exportsResource serves a VM's export settings and starts exports.
@@ -22,7 +24,9 @@ type exportsResource struct {
 	d    *hyperv.Driver
 	svc  *exports.Service
 	jobs *jobs.Registry
-	log  *zap.Logger
+	// tokens holds the exports' grants (revoked with their export).
+	tokens *auth.Store
+	log    *zap.Logger
 }
 
 // defaults returns Hyper-V's default export settings for the VM.
@@ -46,17 +50,23 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, err
 	}
-	if req.Directory == nil || strings.TrimSpace(*req.Directory) == "" {
-		return nil, errs.Field("directory", "required: the absolute path of the export directory on the Hyper-V host")
-	}
-	// Confined before anything else (before the VM is even looked up):
-	// outside the roots is 403, the same whether the path exists or not.
-	if _, err := e.svc.Store.Resolve("directory", *req.Directory); err != nil {
-		return nil, err
+	// Without a directory the server picks a fresh one (after the VM is
+	// known, as its name is part of it).
+	dir, exportID := "", ""
+	if req.Directory != nil && *req.Directory != "" {
+		dir = *req.Directory
+		// Confined before anything else (before the VM is even looked up):
+		// outside the roots is 403, the same whether the path exists or not.
+		if _, err := e.svc.Store.Resolve("directory", dir); err != nil {
+			return nil, err
+		}
 	}
 	vm, err := findVisibleVM(r, e.d)
 	if err != nil {
 		return nil, err
+	}
+	if dir == "" {
+		dir, exportID = e.defaultDirectory(vm)
 	}
 	overwrite := req.Overwrite != nil && *req.Overwrite
 	if overwrite {
@@ -73,8 +83,8 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, err
 	}
 	view := toExportSettings(eff)
-	plan, err := e.svc.Plan(r.Context(), exports.Request{VM: vm, Directory: *req.Directory, Settings: eff,
-		SettingsView: view, Overwrite: overwrite})
+	plan, err := e.svc.Plan(r.Context(), exports.Request{VM: vm, Directory: dir, Settings: eff,
+		SettingsView: view, Overwrite: overwrite, ID: exportID})
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +101,19 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	e.log.Info("export queued", zap.String("job_id", snap.ID), zap.String("export_id", plan.ID), zap.String("vm", vm.Name), zap.String("final", plan.Final))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+}
+
+// defaultDirectory is where an export without a directory goes:
+// <first export root>/<VM name>-<the export id's first 8 characters>
+// ("export-…" when the VM's name cannot be a directory name), with the
+// export id it is named after.
+func (e exportsResource) defaultDirectory(vm hyperv.VM) (dir, id string) {
+	id = uuid.NewString()
+	name := vm.Name + "-" + id[:8]
+	if roots.CheckName(roots.Native(), name) != nil {
+		name = "export-" + id[:8]
+	}
+	return filepath.Join(e.svc.Store.Roots()[0], name), id
 }
 
 // list returns the complete exports under the export roots.
@@ -127,6 +150,13 @@ func (e exportsResource) delete(w http.ResponseWriter, r *http.Request) (any, er
 	}
 	if x, err = e.svc.Store.Delete(x.Manifest.ID); err != nil {
 		return nil, err
+	}
+	// Its grants reach nothing any more: they go too (the one that
+	// deleted it included).
+	if e.tokens != nil {
+		if _, err := e.tokens.RevokeGrants(x.Manifest.ID); err != nil {
+			e.log.Warn("an export's grants were not revoked with it; they expire on their own", zap.String("export_id", x.Manifest.ID), zap.Error(err))
+		}
 	}
 	return toExport(x), nil
 }

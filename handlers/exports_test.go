@@ -209,7 +209,7 @@ func TestExportBadInput(t *testing.T) {
 		{"directory not a string", "application/json", `{"directory": 7}`, 422, "invalid", "directory"},
 		{"bad enum", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"copySnapshotConfiguration": "all"}}`, abs), 422, "invalid", "exportNoSnapshots"},
 		{"bad live state", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"captureLiveState": "hot"}}`, abs), 422, "invalid", "captureAppConsistentState"},
-		{"missing directory", "application/json", `{"settings": {}}`, 422, "invalid", "directory"},
+		{"blank directory", "application/json", `{"directory": " "}`, 403, "path-forbidden", "directory"},
 		{"relative directory", "application/json", `{"directory": "exports/web"}`, 403, "path-forbidden", "absolute"},
 		{"snapshot without one-snapshot mode", "application/json", fmt.Sprintf(`{"directory": %q, "settings": {"snapshotVirtualSystem": "x"}}`, abs), 422, "invalid", "settings.snapshotVirtualSystem"},
 		{"not JSON", "text/plain", `directory=/x`, 415, "unsupported-media-type", "application/json"},

@@ -41,7 +41,16 @@ func (s importSource) source() imports.Source {
 type importRequest struct {
 	Directory *string        `json:"directory"`
 	ExportID  *string        `json:"exportId"`
+	Source    *remoteSource  `json:"source"`
 	Settings  *imports.Patch `json:"settings"`
+}
+
+// remoteSource is an export on another agent (POST /v1/imports "source").
+type remoteSource struct {
+	URL         string `json:"url"`
+	Grant       string `json:"grant"`
+	Fingerprint string `json:"fingerprint"`
+	CA          string `json:"ca"`
 }
 
 // settings answers GET (query parameters) and POST (body) alike.
@@ -89,6 +98,12 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 			return nil, err
 		}
 	}
+	if req.Source != nil {
+		if req.Directory != nil || req.ExportID != nil {
+			return nil, errs.Field("source", "give one of directory, exportId or source")
+		}
+		return i.startPull(w, r, *req.Source, req.Settings)
+	}
 	plan, err := i.svc.Plan(r.Context(), importSource{req.Directory, req.ExportID}.source(), req.Settings)
 	if err != nil {
 		return nil, err
@@ -107,5 +122,37 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, err
 	}
 	i.log.Info("import queued", zap.String("job_id", snap.ID), zap.String("directory", plan.Directory()))
+	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
+}
+
+// startPull starts an import from another agent: the source is checked
+// (certificate, grant, manifest, free space) before the 202, the
+// transfer and the import run as one job.
+func (i importsResource) startPull(w http.ResponseWriter, r *http.Request, src remoteSource, patch *imports.Patch) (any, error) {
+	plan, err := i.svc.PlanPull(r.Context(), imports.RemoteSource{URL: src.URL, Grant: src.Grant, Fingerprint: src.Fingerprint, CA: src.CA}, patch)
+	if err != nil {
+		return nil, err
+	}
+	vm := plan.VM()
+	name := vm.Name
+	if patch != nil && patch.Name != nil {
+		name = *patch.Name
+	}
+	if !canSee(r, vm.ID, vm.Name) || !canSee(r, "", name) {
+		plan.Release()
+		return nil, exportOfHiddenVM()
+	}
+	if err := auditEffect(r, effect{VM: vm.ID, Target: src.URL, Paths: map[string]string{"directory": plan.Directory()}}); err != nil {
+		plan.Release()
+		return nil, err
+	}
+	spec := jobs.Spec{Kind: jobs.KindImport, VM: jobs.VMRef{ID: vm.ID, Name: vm.Name}, Submitter: submitter(r), Exclusive: vmExclusive(vm.ID),
+		Directory: plan.Directory(), Settings: patch, Checkpoint: plan.Checkpoint()}
+	snap, err := i.jobs.Submit(withIdempotency(r, spec), func(ctx context.Context, rep jobs.Reporter) error { return plan.Run(ctx, rep) })
+	if err != nil {
+		plan.Release()
+		return nil, err
+	}
+	i.log.Info("import from another agent queued", zap.String("job_id", snap.ID), zap.String("source", src.URL), zap.String("directory", plan.Directory()))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
 }

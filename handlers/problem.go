@@ -37,6 +37,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.AuditUnavailable:    http.StatusServiceUnavailable,
 	errs.Interrupted:         http.StatusInternalServerError,
 	errs.ShuttingDown:        http.StatusServiceUnavailable,
+	errs.RangeNotSatisfiable: http.StatusRequestedRangeNotSatisfiable,
 }
 
 var kindTitle = map[errs.Kind]string{
@@ -62,6 +63,7 @@ var kindTitle = map[errs.Kind]string{
 	errs.AuditUnavailable:    "Audit log unavailable",
 	errs.Interrupted:         "Interrupted by a server restart",
 	errs.ShuttingDown:        "The server is shutting down",
+	errs.RangeNotSatisfiable: "Range not satisfiable",
 }
 
 // StatusOf returns the HTTP status for a Kind.

@@ -39,6 +39,12 @@ type Deps struct {
 	// event streams and long polls end; the rest is served as before.
 	// nil never drains.
 	Draining <-chan struct{}
+	// ServeFault is a test hook, nil in production (cmd/server never sets
+	// it): asked once per file answer of GET /v1/exports/{id}/files/{path}
+	// with the export's id and the file's manifest path, it may name an
+	// offset of the file whose byte is then sent inverted (when the answer
+	// covers it), so that a destination's test sees a corrupt transfer.
+	ServeFault func(exportID, path string) (offset int64, ok bool)
 }
 
 // NewRouter returns the service's HTTP handler: every route in one table,
@@ -66,7 +72,9 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	a := adapter{log: d.Logger.Named("http")}
 	g := &guard{sec: d.Security, a: a, log: d.Logger.Named("security"), rules: map[string]auth.Role{}}
 	vms := vmsResource{d: d.Driver}
-	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, log: d.Logger.Named("exports")}
+	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, tokens: d.Security.Tokens, log: d.Logger.Named("exports")}
+	files := exportFilesResource{exports: exports, fault: d.ServeFault, log: d.Logger.Named("export-files")}
+	grants := grantsResource{exports: exports, store: d.Security.Tokens, jobs: d.Jobs}
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
 	planned := plannedVMsResource{d: d.Driver, imports: d.Imports, log: d.Logger.Named("planned-vms")}
 	dr := drain(d.Draining)
@@ -86,7 +94,7 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	}))
 	r.MethodNotAllowed(a.wrap(func(w http.ResponseWriter, req *http.Request) (any, error) {
 		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				allowed = append(allowed, m)
 			}
@@ -96,8 +104,8 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 			Extra: map[string]any{"allowed": allowed}}
 	}))
 
-	const get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
-	reader, operator, admin := auth.Reader, auth.Operator, auth.Admin
+	const get, head, post, del = http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete
+	grant, reader, operator, admin := auth.Grant, auth.Reader, auth.Operator, auth.Admin
 	on := g.on(r)
 	on(get, "/v1/health", public, meta.health)
 	on(get, "/v1/openapi.yaml", reader, meta.openapi)
@@ -108,9 +116,17 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	on(post, "/v1/vms/{vm}/exports", operator, submit(exports.start)) // "overwrite": true needs admin
 
 	on(get, "/v1/exports", reader, exports.list)
-	on(get, "/v1/exports/{id}", reader, exports.get)
-	on(del, "/v1/exports/{id}", admin, exports.delete)
+	// grant: reader and above, or an export grant for this {id} (grants.go)
+	on(get, "/v1/exports/{id}", grant, exports.get)
+	on(del, "/v1/exports/{id}", admin, exports.delete) // or its grant, made with deleteExportWhenDone
 	on(post, "/v1/exports/{id}/verify", operator, submit(exports.verify))
+	on(get, "/v1/exports/{id}/manifest", grant, files.manifest)
+	on(head, "/v1/exports/{id}/manifest", grant, files.manifest)
+	on(get, "/v1/exports/{id}/files/*", grant, files.file)
+	on(head, "/v1/exports/{id}/files/*", grant, files.file)
+	on(get, "/v1/exports/{id}/grants", operator, grants.list)
+	on(post, "/v1/exports/{id}/grants", operator, grants.create) // deleteExportWhenDone: admin, or the export's maker
+	on(del, "/v1/exports/{id}/grants/{grant}", operator, grants.revoke)
 
 	// Reading import settings plans a throw-away VM in Hyper-V: operator.
 	on(get, "/v1/import-settings", operator, imps.settings)

@@ -19,6 +19,7 @@ import (
 	"github.com/hvport/hvport/audit"
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/handlers"
+	"github.com/hvport/hvport/internal/apitest"
 )
 
 // sendAs sends one request with token ("" = none) and returns status,
@@ -31,6 +32,17 @@ func (e *env) sendAs(token, method, path, body string) (int, http.Header, []byte
 		ct = "application/json"
 	}
 	return e.send(e.clientAs(token), method, path, ct, body)
+}
+
+// sendMatrix is sendAs through a client that matches the file route's
+// {path} (which may hold slashes) against the OpenAPI document.
+func (e *env) sendMatrix(token, method, path, body string) (int, http.Header, []byte) {
+	e.t.Helper()
+	ct := ""
+	if body != "" {
+		ct = "application/json"
+	}
+	return e.send(&http.Client{Transport: bearer{token: token, next: apitest.FilesTransport{T: e.t}}, Timeout: 10 * time.Second}, method, path, ct, body)
 }
 
 // Every route the router serves is in the permission table, and the table
@@ -67,37 +79,55 @@ func TestEveryRouteHasAPermissionRule(t *testing.T) {
 // matrixRequest is one request per route: a path with its parameters and a
 // body that does not ask for more than the route's own role.
 var matrixRequest = map[string]struct{ path, body string }{
-	"GET /v1/health":                   {"/v1/health", ""},
-	"GET /v1/openapi.yaml":             {"/v1/openapi.yaml", ""},
-	"GET /v1/vms":                      {"/v1/vms", ""},
-	"GET /v1/vms/{vm}":                 {"/v1/vms/web-01", ""},
-	"GET /v1/vms/{vm}/export-settings": {"/v1/vms/web-01/export-settings", ""},
-	"POST /v1/vms/{vm}/exports":        {"/v1/vms/web-01/exports", `{}`},
-	"GET /v1/exports":                  {"/v1/exports", ""},
-	"GET /v1/exports/{id}":             {"/v1/exports/nope", ""},
-	"DELETE /v1/exports/{id}":          {"/v1/exports/nope", ""},
-	"POST /v1/exports/{id}/verify":     {"/v1/exports/nope/verify", ""},
-	"GET /v1/import-settings":          {"/v1/import-settings", ""},
-	"POST /v1/import-settings":         {"/v1/import-settings", `{}`},
-	"POST /v1/imports":                 {"/v1/imports", `{"settings": {"createCopy": true}}`},
-	"GET /v1/planned-vms":              {"/v1/planned-vms", ""},
-	"DELETE /v1/planned-vms/{id}":      {"/v1/planned-vms/nope", ""},
-	"GET /v1/jobs":                     {"/v1/jobs", ""},
-	"GET /v1/jobs/{id}":                {"/v1/jobs/nope", ""},
-	"POST /v1/jobs/{id}/cancel":        {"/v1/jobs/nope/cancel", ""},
-	"GET /v1/jobs/{id}/events":         {"/v1/jobs/nope/events", ""},
-	"GET /v1/tokens":                   {"/v1/tokens", ""},
-	"POST /v1/tokens":                  {"/v1/tokens", `{"name": "", "role": "reader"}`},
-	"DELETE /v1/tokens/{name}":         {"/v1/tokens/nope", ""},
+	"GET /v1/health":                         {"/v1/health", ""},
+	"GET /v1/openapi.yaml":                   {"/v1/openapi.yaml", ""},
+	"GET /v1/vms":                            {"/v1/vms", ""},
+	"GET /v1/vms/{vm}":                       {"/v1/vms/web-01", ""},
+	"GET /v1/vms/{vm}/export-settings":       {"/v1/vms/web-01/export-settings", ""},
+	"POST /v1/vms/{vm}/exports":              {"/v1/vms/web-01/exports", `{"settings": {"copySnapshotConfiguration": "all"}}`},
+	"GET /v1/exports":                        {"/v1/exports", ""},
+	"GET /v1/exports/{id}":                   {"/v1/exports/nope", ""},
+	"DELETE /v1/exports/{id}":                {"/v1/exports/nope", ""},
+	"POST /v1/exports/{id}/verify":           {"/v1/exports/nope/verify", ""},
+	"GET /v1/exports/{id}/manifest":          {"/v1/exports/nope/manifest", ""},
+	"HEAD /v1/exports/{id}/manifest":         {"/v1/exports/nope/manifest", ""},
+	"GET /v1/exports/{id}/files/*":           {"/v1/exports/nope/files/Virtual%20Hard%20Disks/x.vhdx", ""},
+	"HEAD /v1/exports/{id}/files/*":          {"/v1/exports/nope/files/x.vhdx", ""},
+	"GET /v1/exports/{id}/grants":            {"/v1/exports/nope/grants", ""},
+	"POST /v1/exports/{id}/grants":           {"/v1/exports/nope/grants", `{}`},
+	"DELETE /v1/exports/{id}/grants/{grant}": {"/v1/exports/nope/grants/nope", ""},
+	"GET /v1/import-settings":                {"/v1/import-settings", ""},
+	"POST /v1/import-settings":               {"/v1/import-settings", `{}`},
+	"POST /v1/imports":                       {"/v1/imports", `{"settings": {"createCopy": true}}`},
+	"GET /v1/planned-vms":                    {"/v1/planned-vms", ""},
+	"DELETE /v1/planned-vms/{id}":            {"/v1/planned-vms/nope", ""},
+	"GET /v1/jobs":                           {"/v1/jobs", ""},
+	"GET /v1/jobs/{id}":                      {"/v1/jobs/nope", ""},
+	"POST /v1/jobs/{id}/cancel":              {"/v1/jobs/nope/cancel", ""},
+	"GET /v1/jobs/{id}/events":               {"/v1/jobs/nope/events", ""},
+	"GET /v1/tokens":                         {"/v1/tokens", ""},
+	"POST /v1/tokens":                        {"/v1/tokens", `{"name": "", "role": "reader"}`},
+	"DELETE /v1/tokens/{name}":               {"/v1/tokens/nope", ""},
 }
 
 // The roles × routes matrix: every cell is asserted. No credentials → 401
 // (but health), a role below the route's → 403, the route's role or above
 // → neither (the request reaches its handler, which answers for itself).
+// Two export grants for the matrix's export ("nope") are columns too: they
+// reach the grant routes and nothing else, and the one made with
+// deleteExportWhenDone also DELETE /v1/exports/{id}.
 func TestRolesByRoutesMatrix(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	tokens := map[string]string{"none": "", "reader": e.token("m-reader", auth.Reader), "operator": e.token("m-operator", auth.Operator), "admin": e.admin}
+	grant := func(del bool) string {
+		_, tok, err := e.tokens.CreateGrant(auth.GrantRequest{Export: "nope", DeleteExport: del, ExpiresIn: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tokens := map[string]string{"none": "", "grant": grant(false), "grant+delete": grant(true),
+		"reader": e.token("m-reader", auth.Reader), "operator": e.token("m-operator", auth.Operator), "admin": e.admin}
 	rules := handlers.RoutePermissions()
 	var keys []string
 	for k := range rules {
@@ -112,8 +142,9 @@ func TestRolesByRoutesMatrix(t *testing.T) {
 		}
 		method, _, _ := strings.Cut(key, " ")
 		needed := auth.Role(rules[key])
-		for _, who := range []string{"none", "reader", "operator", "admin"} {
-			status, h, body := e.sendAs(tokens[who], method, req.path, req.body)
+		for _, who := range []string{"none", "grant", "grant+delete", "reader", "operator", "admin"} {
+			status, h, body := e.sendMatrix(tokens[who], method, req.path, req.body)
+			grantReaches := needed == auth.Grant || (who == "grant+delete" && key == "DELETE /v1/exports/{id}")
 			switch {
 			case needed == "":
 				if status != http.StatusOK {
@@ -123,8 +154,8 @@ func TestRolesByRoutesMatrix(t *testing.T) {
 				if status != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), `Bearer realm="hvport"`) {
 					t.Errorf("%s without credentials = %d (WWW-Authenticate %q), want 401 with a Bearer challenge", key, status, h.Get("WWW-Authenticate"))
 				}
-			case !auth.Role(who).Includes(needed):
-				if status != http.StatusForbidden || problem(t, h, body)["type"] != "urn:hvport:problem:forbidden" {
+			case strings.HasPrefix(who, "grant") && !grantReaches, !strings.HasPrefix(who, "grant") && !auth.Role(who).Includes(needed):
+				if status != http.StatusForbidden || (method != "HEAD" && problem(t, h, body)["type"] != "urn:hvport:problem:forbidden") {
 					t.Errorf("%s as %s = %d, want 403 forbidden: %s", key, who, status, body)
 				}
 			default:

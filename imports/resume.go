@@ -56,6 +56,8 @@ type Checkpoint struct {
 	// Copied lists every file the import writes, each recorded before it
 	// is written.
 	Copied []string `json:"copied,omitempty"`
+	// Pull is set for an import from another agent (pull.go).
+	Pull *PullState `json:"pull,omitempty"`
 }
 
 // Checkpoint is the plan's resume state (jobs.Spec.Checkpoint at submit).
@@ -65,6 +67,7 @@ func (p *Plan) Checkpoint() Checkpoint {
 	}
 	cp := p.cp
 	cp.Copied = slices.Clone(p.cp.Copied)
+	cp.Pull = p.pull
 	return cp
 }
 
@@ -82,6 +85,9 @@ func (s *Service) Resume(raw json.RawMessage, wmiJob string) (func(context.Conte
 	var cp Checkpoint
 	if err := json.Unmarshal(raw, &cp); err != nil || cp.Directory == "" || cp.Step == "" {
 		return nil, errs.E(errs.Interrupted, "the job's record holds no usable resume state")
+	}
+	if cp.Pull != nil && (cp.Step == stepTransferring || !cp.Pull.Published) {
+		return s.resumePull(cp)
 	}
 	return func(ctx context.Context, prog Progress) error {
 		if cp.Step == stepSubmitted {

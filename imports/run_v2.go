@@ -86,8 +86,12 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	}
 	p.s.Log.Info("import completed", zap.String("export", p.in.def.Dir), zap.String("mode", p.Settings.mode()),
 		zap.String("vm", vm.Name), zap.String("vm_id", vm.ID), zap.Int("copied", len(copied)))
-	prog.Result(Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: p.Settings.mode(), CopiedFiles: len(copied), CopiedBytes: bytes,
-		ConfigRoot: roots.Configuration, VMLocation: "/v1/vms/" + vm.ID})
+	res := Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: p.Settings.mode(), CopiedFiles: len(copied), CopiedBytes: bytes,
+		ConfigRoot: roots.Configuration, VMLocation: "/v1/vms/" + vm.ID}
+	if p.pull != nil {
+		res.Transfer = p.pull.result()
+	}
+	prog.Result(res)
 	return nil
 }
 

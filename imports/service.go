@@ -16,6 +16,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/roots"
+	"github.com/hvport/hvport/transfers"
 )
 
 // Progress is what an import job reports to (the registry's Reporter).
@@ -33,6 +34,13 @@ type Service struct {
 	// CopyFile copies one disk for createCopy imports; default fcopy.Copy.
 	// Tests wrap it to hold a copy mid-way.
 	CopyFile func(ctx context.Context, src, dst string, progress func(done int64)) error
+	// Puller and Connect pull exports from other agents (pull.go); nil
+	// refuses imports with a remote source.
+	Puller  *transfers.Puller
+	Connect Connector
+	// SecretsDir keeps a pull's grant across a restart (owner-only files;
+	// <data-dir>/transfers).
+	SecretsDir string
 
 	mu       sync.Mutex
 	active   map[string]bool        // guarded by mu; planned VMs an import job is working on
@@ -125,6 +133,7 @@ type Plan struct {
 	copies   []copyPair
 	warnings []string
 	cp       Checkpoint // resume state (resume.go)
+	pull     *PullState // set when the export was pulled from another agent (pull.go)
 }
 
 type copyPair struct{ src, dst string }

@@ -94,6 +94,8 @@ type Result struct {
 	CopiedBytes int64  `json:"copiedBytes"`
 	ConfigRoot  string `json:"configurationDataRoot"`
 	VMLocation  string `json:"vmLocation"` // /v1/vms/{id}
+	// Transfer is set for an import from another agent.
+	Transfer *TransferResult `json:"transfer,omitempty"`
 }
 
 // mode names the Import-VM mode the settings amount to.

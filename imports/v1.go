@@ -128,7 +128,11 @@ func (p *Plan) runV1(ctx context.Context, prog Progress) error {
 	if st.CreateCopy {
 		root = st.TargetVmDataRoot
 	}
-	prog.Result(Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: st.mode(), ConfigRoot: root, VMLocation: "/v1/vms/" + vm.ID})
+	res := Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: st.mode(), ConfigRoot: root, VMLocation: "/v1/vms/" + vm.ID}
+	if p.pull != nil {
+		res.Transfer = p.pull.result()
+	}
+	prog.Result(res)
 	return nil
 }
 

@@ -73,6 +73,24 @@ func (e ExportDetailAPIVersion) Valid() bool {
 	}
 }
 
+// Defines values for ExportManifestAPIVersion.
+const (
+	ExportManifestAPIVersionV1 ExportManifestAPIVersion = "v1"
+	ExportManifestAPIVersionV2 ExportManifestAPIVersion = "v2"
+)
+
+// Valid indicates whether the value is a known member of the ExportManifestAPIVersion enum.
+func (e ExportManifestAPIVersion) Valid() bool {
+	switch e {
+	case ExportManifestAPIVersionV1:
+		return true
+	case ExportManifestAPIVersionV2:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthAPIVersion.
 const (
 	HealthAPIVersionV1 HealthAPIVersion = "v1"
@@ -382,6 +400,19 @@ func (e VerifyResultProblemsReason) Valid() bool {
 // BackupIntent defines model for BackupIntent.
 type BackupIntent string
 
+// CreatedGrant defines model for CreatedGrant.
+type CreatedGrant struct {
+	CreatedAt            time.Time `json:"createdAt"`
+	CreatedBy            string    `json:"createdBy"`
+	DeleteExportWhenDone bool      `json:"deleteExportWhenDone"`
+	ExpiresAt            time.Time `json:"expiresAt"`
+	ExportID             string    `json:"exportId"`
+	ID                   string    `json:"id"`
+
+	// Token The bearer token, hvp_<id>_<secret>: shown once, stored only as a hash.
+	Token string `json:"token"`
+}
+
 // CreatedToken defines model for CreatedToken.
 type CreatedToken struct {
 	CreatedAt time.Time  `json:"createdAt"`
@@ -448,10 +479,40 @@ type ExportDetail struct {
 // ExportDetailAPIVersion defines model for ExportDetail.APIVersion.
 type ExportDetailAPIVersion string
 
+// ExportManifest hvport-manifest.json, the file that makes a directory a complete
+// export (written last). Its `files` are every file of the export
+// but the manifest, with their paths relative to the export's
+// directory (forward slashes), sizes and SHA-256.
+type ExportManifest struct {
+	APIVersion ExportManifestAPIVersion `json:"apiVersion"`
+	Files      []ManifestFile           `json:"files"`
+	FinishedAt time.Time                `json:"finishedAt"`
+
+	// Format The manifest's format (1).
+	Format int64 `json:"format"`
+
+	// Host The Hyper-V host that exported it.
+	Host string `json:"host"`
+
+	// ID The export's id.
+	ID         string         `json:"id"`
+	Settings   ExportSettings `json:"settings"`
+	StartedAt  time.Time      `json:"startedAt"`
+	TotalBytes int64          `json:"totalBytes"`
+	VM         VMRefObject    `json:"vm"`
+}
+
+// ExportManifestAPIVersion defines model for ExportManifest.APIVersion.
+type ExportManifestAPIVersion string
+
 // ExportRequest defines model for ExportRequest.
 type ExportRequest struct {
-	// Directory Absolute path of the export directory on the Hyper-V host; must be inside an export root.
-	Directory string `json:"directory"`
+	// Directory Absolute path of the export directory on the Hyper-V host; must be
+	// inside an export root. Omitted (or empty): the server picks a new
+	// one, <first export root>/<VM name>-<the export id's first 8
+	// characters> (export-<…> when the VM's name cannot be a directory
+	// name); the job's `directory` says where.
+	Directory string `json:"directory,omitempty"`
 
 	// Overwrite Replace an existing hvport export at the destination (published new, then the old one retired). Default false.
 	Overwrite *bool `json:"overwrite,omitempty"`
@@ -540,6 +601,31 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// Grant defines model for Grant.
+type Grant struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// CreatedBy The principal that made it.
+	CreatedBy            string    `json:"createdBy"`
+	DeleteExportWhenDone bool      `json:"deleteExportWhenDone"`
+	ExpiresAt            time.Time `json:"expiresAt"`
+	ExportID             string    `json:"exportId"`
+
+	// ID The grant's id (the public id in its token, hvp_<id>_…).
+	ID string `json:"id"`
+}
+
+// GrantRequest defines model for GrantRequest.
+type GrantRequest struct {
+	// DeleteExportWhenDone Let the grant's holder also DELETE /v1/exports/{id} (once it has
+	// every byte). Default false. Needs admin, unless the caller made
+	// the export.
+	DeleteExportWhenDone *bool `json:"deleteExportWhenDone,omitempty"`
+
+	// ExpiresIn A duration such as "1h" or "30m"; default 1h, at most 24h.
+	ExpiresIn *string `json:"expiresIn,omitempty"`
+}
+
 // Health Without credentials only `status`; with valid credentials also the
 // backend and the Hyper-V API in use.
 type Health struct {
@@ -572,13 +658,16 @@ type ImportReport struct {
 // ImportReportAPIVersion defines model for ImportReport.APIVersion.
 type ImportReportAPIVersion string
 
-// ImportRequest Exactly one of directory or exportId (as in ImportSource), and any subset of the settings.
+// ImportRequest Exactly one of directory, exportId (as in ImportSource) or source (an export on another hvport agent, pulled first), and any subset of the settings.
 type ImportRequest struct {
 	Directory *string `json:"directory,omitempty"`
 	ExportID  *string `json:"exportId,omitempty"`
 
 	// Settings Any subset of ImportSettings; null array entries keep that index's default.
 	Settings *ImportSettingsPatch `json:"settings,omitempty"`
+
+	// Source An export on another hvport agent. The job receives it (phase transferring: bytes, rate, ETA; each file hashed as it is written and fetched again when it differs from the source's manifest), publishes it as an export of this host under the same id (phase verifying), then imports it. The source, its certificate, the grant and the free space are checked before the 202. The grant is never stored in the job; it waits for a restart in an owner-only file.
+	Source *RemoteSource `json:"source,omitempty"`
 }
 
 // ImportResult defines model for ImportResult.
@@ -765,6 +854,14 @@ type JobSummary struct {
 // LiveState Msvm_VirtualSystemExportSettingData.CaptureLiveState (0-2), for running VMs.
 type LiveState string
 
+// ManifestFile defines model for ManifestFile.
+type ManifestFile struct {
+	// Path Relative to the export's directory, with forward slashes: what GET /v1/exports/{id}/files/{path} takes.
+	Path   string `json:"path"`
+	Sha256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
 // NetworkAdapter defines model for NetworkAdapter.
 type NetworkAdapter struct {
 	Connected bool   `json:"connected"`
@@ -817,6 +914,21 @@ type Problem struct {
 type ProblemSummary struct {
 	Title string `json:"title"`
 	Type  string `json:"type"`
+}
+
+// RemoteSource An export on another hvport agent. The job receives it (phase transferring: bytes, rate, ETA; each file hashed as it is written and fetched again when it differs from the source's manifest), publishes it as an export of this host under the same id (phase verifying), then imports it. The source, its certificate, the grant and the free space are checked before the 202. The grant is never stored in the job; it waits for a restart in an owner-only file.
+type RemoteSource struct {
+	// Ca Or a PEM CA certificate that signed the source's certificate. With neither, the system's roots.
+	Ca *string `json:"ca,omitempty"`
+
+	// Fingerprint The SHA-256 fingerprint of the source's certificate (sha256:<hex> or colon-separated hex), pinned.
+	Fingerprint *string `json:"fingerprint,omitempty"`
+
+	// Grant The token the source's POST /v1/exports/{id}/grants returned.
+	Grant *string `json:"grant,omitempty"`
+
+	// URL https://source-host:port/v1/exports/{id} (plain http only to a loopback address).
+	URL string `json:"url"`
 }
 
 // Role defines model for Role.
@@ -911,20 +1023,50 @@ type VerifyResult struct {
 // VerifyResultProblemsReason defines model for VerifyResult.Problems.Reason.
 type VerifyResultProblemsReason string
 
+// ExportFilePath defines model for ExportFilePath.
+type ExportFilePath = string
+
 // ExportID defines model for ExportID.
 type ExportID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfRange defines model for IfRange.
+type IfRange = string
+
 // JobID defines model for JobID.
 type JobID = string
+
+// Range defines model for Range.
+type Range = string
 
 // VMRef defines model for VMRef.
 type VMRef = string
 
+// RangeNotSatisfiable defines model for RangeNotSatisfiable.
+type RangeNotSatisfiable = Problem
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Problem
+
+// GetExportFileParams defines parameters for GetExportFile.
+type GetExportFileParams struct {
+	// Range One byte range: "bytes=a-b", "bytes=a-" or "bytes=-n" (several ranges get the whole file).
+	Range *Range `json:"Range,omitempty"`
+
+	// IfRange The file's ETag as an earlier answer gave it; when it is not the file's current one the whole file is sent (200).
+	IfRange *IfRange `json:"If-Range,omitempty"`
+}
+
+// HeadExportFileParams defines parameters for HeadExportFile.
+type HeadExportFileParams struct {
+	// Range One byte range: "bytes=a-b", "bytes=a-" or "bytes=-n" (several ranges get the whole file).
+	Range *Range `json:"Range,omitempty"`
+
+	// IfRange The file's ETag as an earlier answer gave it; when it is not the file's current one the whole file is sent (200).
+	IfRange *IfRange `json:"If-Range,omitempty"`
+}
 
 // VerifyExportParams defines parameters for VerifyExport.
 type VerifyExportParams struct {
@@ -991,6 +1133,9 @@ type StartExportParams struct {
 	// the job was pruned is a 409 naming it (no second job starts).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
+
+// CreateExportGrantJSONRequestBody defines body for CreateExportGrant for application/json ContentType.
+type CreateExportGrantJSONRequestBody = GrantRequest
 
 // PostImportSettingsJSONRequestBody defines body for PostImportSettings for application/json ContentType.
 type PostImportSettingsJSONRequestBody = ImportSource
@@ -1235,15 +1380,94 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/exports (the `ListExports` operationId).
 	ListExports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteExport Delete an export (its manifest first, then its files)
+	// DeleteExport Delete an export, its manifest first, then its files (admin, or a grant made with deleteExportWhenDone)
+	//
+	// The export's grants are revoked with it.
 	//
 	// Corresponds with DELETE /v1/exports/{id} (the `DeleteExport` operationId).
 	DeleteExport(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetExport One export with its manifest's files
+	// GetExport One export with its manifest's files (reader, or a grant for this export)
 	//
 	// Corresponds with GET /v1/exports/{id} (the `GetExport` operationId).
 	GetExport(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExportFile One file of the export, or one range of it (reader, or a grant for this export)
+	//
+	// The file is found by its path in the export's manifest, exactly as
+	// the manifest lists it; nothing else is served (any other path is a
+	// 404 saying the same). One range per request: `Range: bytes=a-b`,
+	// `bytes=a-` or `bytes=-n` is answered 206 with Content-Range; a range
+	// past the end is 416 with `Content-Range: bytes */<size>`; a request
+	// with several ranges is answered 200 with the whole file (no
+	// multipart/byteranges), as is a Range of another unit. `If-Range`
+	// with the file's ETag keeps the Range; any other value (there is no
+	// Last-Modified, so a date too) makes the answer the whole file, 200.
+	// A file whose size on disk is not the manifest's is not served (409).
+	//
+	// Corresponds with GET /v1/exports/{id}/files/{path} (the `GetExportFile` operationId).
+	GetExportFile(ctx context.Context, id ExportID, path ExportFilePath, params *GetExportFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadExportFile The headers GET would answer (size, ETag, Content-Range), without the bytes
+	//
+	// Corresponds with HEAD /v1/exports/{id}/files/{path} (the `HeadExportFile` operationId).
+	HeadExportFile(ctx context.Context, id ExportID, path ExportFilePath, params *HeadExportFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExportGrants The export's grants (operator); never their tokens
+	//
+	// Corresponds with GET /v1/exports/{id}/grants (the `ListExportGrants` operationId).
+	ListExportGrants(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateExportGrantWithBody Make a grant for the export (operator); the answer is the only time its token is shown
+	//
+	// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+	// that reaches GET /v1/exports/{id}, its manifest and its files — of
+	// this export only — and, made with `deleteExportWhenDone`, DELETE
+	// /v1/exports/{id}, which a destination calls once it has verified
+	// every byte. Nothing else: no list, no other export, no job, no
+	// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+	// `deleteExportWhenDone: true` needs the admin role unless the caller
+	// submitted the export job that made this export.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+	CreateExportGrantWithBody(ctx context.Context, id ExportID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateExportGrant Make a grant for the export (operator); the answer is the only time its token is shown
+	//
+	// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+	// that reaches GET /v1/exports/{id}, its manifest and its files — of
+	// this export only — and, made with `deleteExportWhenDone`, DELETE
+	// /v1/exports/{id}, which a destination calls once it has verified
+	// every byte. Nothing else: no list, no other export, no job, no
+	// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+	// `deleteExportWhenDone: true` needs the admin role unless the caller
+	// submitted the export job that made this export.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+	CreateExportGrant(ctx context.Context, id ExportID, body CreateExportGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeExportGrant Revoke a grant (operator); requests with it fail from now on
+	//
+	// Corresponds with DELETE /v1/exports/{id}/grants/{grant} (the `RevokeExportGrant` operationId).
+	RevokeExportGrant(ctx context.Context, id ExportID, grant string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExportManifest The export's hvport-manifest.json, as it is on disk (reader, or a grant for this export)
+	//
+	// The manifest's bytes unchanged, so that a destination can keep them
+	// and check every file against them. Its ETag is the SHA-256 of those
+	// bytes.
+	//
+	// Corresponds with GET /v1/exports/{id}/manifest (the `GetExportManifest` operationId).
+	GetExportManifest(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadExportManifest The manifest's headers (ETag, Content-Length) without its bytes
+	//
+	// Corresponds with HEAD /v1/exports/{id}/manifest (the `HeadExportManifest` operationId).
+	HeadExportManifest(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// VerifyExport Re-hash the export's files against its manifest, as a job
 	//
@@ -1289,6 +1513,10 @@ type ClientInterface interface {
 	// createCopy (the job warns when they are ignored); per-resource paths
 	// override data roots. On failure or cancel the planned VM is destroyed
 	// and copied files are removed; the job's warnings say what was cleaned up.
+	// With `source` the export is first pulled from another agent (see
+	// RemoteSource); a source that cannot be reached, a certificate that
+	// matches neither the fingerprint nor the CA, or a refused grant is a
+	// 422 naming the field, not enough space for the export a 507.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1303,6 +1531,10 @@ type ClientInterface interface {
 	// createCopy (the job warns when they are ignored); per-resource paths
 	// override data roots. On failure or cancel the planned VM is destroyed
 	// and copied files are removed; the job's warnings say what was cleaned up.
+	// With `source` the export is first pulled from another agent (see
+	// RemoteSource); a source that cannot be reached, a certificate that
+	// matches neither the fingerprint nor the CA, or a refused grant is a
+	// 422 naming the field, not enough space for the export a 507.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1451,7 +1683,9 @@ func (c *Client) ListExports(ctx context.Context, reqEditors ...RequestEditorFn)
 	return c.Client.Do(req)
 }
 
-// DeleteExport Delete an export (its manifest first, then its files)
+// DeleteExport Delete an export, its manifest first, then its files (admin, or a grant made with deleteExportWhenDone)
+//
+// The export's grants are revoked with it.
 //
 // Corresponds with DELETE /v1/exports/{id} (the `DeleteExport` operationId).
 func (c *Client) DeleteExport(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1466,11 +1700,168 @@ func (c *Client) DeleteExport(ctx context.Context, id ExportID, reqEditors ...Re
 	return c.Client.Do(req)
 }
 
-// GetExport One export with its manifest's files
+// GetExport One export with its manifest's files (reader, or a grant for this export)
 //
 // Corresponds with GET /v1/exports/{id} (the `GetExport` operationId).
 func (c *Client) GetExport(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetExportRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExportFile One file of the export, or one range of it (reader, or a grant for this export)
+//
+// The file is found by its path in the export's manifest, exactly as
+// the manifest lists it; nothing else is served (any other path is a
+// 404 saying the same). One range per request: `Range: bytes=a-b`,
+// `bytes=a-` or `bytes=-n` is answered 206 with Content-Range; a range
+// past the end is 416 with `Content-Range: bytes */<size>`; a request
+// with several ranges is answered 200 with the whole file (no
+// multipart/byteranges), as is a Range of another unit. `If-Range`
+// with the file's ETag keeps the Range; any other value (there is no
+// Last-Modified, so a date too) makes the answer the whole file, 200.
+// A file whose size on disk is not the manifest's is not served (409).
+//
+// Corresponds with GET /v1/exports/{id}/files/{path} (the `GetExportFile` operationId).
+func (c *Client) GetExportFile(ctx context.Context, id ExportID, path ExportFilePath, params *GetExportFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExportFileRequest(c.Server, id, path, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadExportFile The headers GET would answer (size, ETag, Content-Range), without the bytes
+//
+// Corresponds with HEAD /v1/exports/{id}/files/{path} (the `HeadExportFile` operationId).
+func (c *Client) HeadExportFile(ctx context.Context, id ExportID, path ExportFilePath, params *HeadExportFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadExportFileRequest(c.Server, id, path, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExportGrants The export's grants (operator); never their tokens
+//
+// Corresponds with GET /v1/exports/{id}/grants (the `ListExportGrants` operationId).
+func (c *Client) ListExportGrants(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExportGrantsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateExportGrantWithBody Make a grant for the export (operator); the answer is the only time its token is shown
+//
+// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+// that reaches GET /v1/exports/{id}, its manifest and its files — of
+// this export only — and, made with `deleteExportWhenDone`, DELETE
+// /v1/exports/{id}, which a destination calls once it has verified
+// every byte. Nothing else: no list, no other export, no job, no
+// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+// `deleteExportWhenDone: true` needs the admin role unless the caller
+// submitted the export job that made this export.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+func (c *Client) CreateExportGrantWithBody(ctx context.Context, id ExportID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateExportGrantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateExportGrant Make a grant for the export (operator); the answer is the only time its token is shown
+//
+// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+// that reaches GET /v1/exports/{id}, its manifest and its files — of
+// this export only — and, made with `deleteExportWhenDone`, DELETE
+// /v1/exports/{id}, which a destination calls once it has verified
+// every byte. Nothing else: no list, no other export, no job, no
+// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+// `deleteExportWhenDone: true` needs the admin role unless the caller
+// submitted the export job that made this export.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+func (c *Client) CreateExportGrant(ctx context.Context, id ExportID, body CreateExportGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateExportGrantRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeExportGrant Revoke a grant (operator); requests with it fail from now on
+//
+// Corresponds with DELETE /v1/exports/{id}/grants/{grant} (the `RevokeExportGrant` operationId).
+func (c *Client) RevokeExportGrant(ctx context.Context, id ExportID, grant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeExportGrantRequest(c.Server, id, grant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExportManifest The export's hvport-manifest.json, as it is on disk (reader, or a grant for this export)
+//
+// The manifest's bytes unchanged, so that a destination can keep them
+// and check every file against them. Its ETag is the SHA-256 of those
+// bytes.
+//
+// Corresponds with GET /v1/exports/{id}/manifest (the `GetExportManifest` operationId).
+func (c *Client) GetExportManifest(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExportManifestRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadExportManifest The manifest's headers (ETag, Content-Length) without its bytes
+//
+// Corresponds with HEAD /v1/exports/{id}/manifest (the `HeadExportManifest` operationId).
+func (c *Client) HeadExportManifest(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadExportManifestRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1575,6 +1966,10 @@ func (c *Client) PostImportSettings(ctx context.Context, body PostImportSettings
 // createCopy (the job warns when they are ignored); per-resource paths
 // override data roots. On failure or cancel the planned VM is destroyed
 // and copied files are removed; the job's warnings say what was cleaned up.
+// With `source` the export is first pulled from another agent (see
+// RemoteSource); a source that cannot be reached, a certificate that
+// matches neither the fingerprint nor the CA, or a refused grant is a
+// 422 naming the field, not enough space for the export a 507.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1599,6 +1994,10 @@ func (c *Client) StartImportWithBody(ctx context.Context, params *StartImportPar
 // createCopy (the job warns when they are ignored); per-resource paths
 // override data roots. On failure or cancel the planned VM is destroyed
 // and copied files are removed; the job's warnings say what was cleaned up.
+// With `source` the export is first pulled from another agent (see
+// RemoteSource); a source that cannot be reached, a certificate that
+// matches neither the fingerprint nor the CA, or a refused grant is a
+// 422 naming the field, not enough space for the export a 507.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1987,6 +2386,330 @@ func NewGetExportRequest(server string, id ExportID) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExportFileRequest constructs an http.Request for the GetExportFile method
+func NewGetExportFileRequest(server string, id ExportID, path ExportFilePath, params *GetExportFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "path", path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/files/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Range != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Range", headerParam0)
+		}
+
+		if params.IfRange != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Range", *params.IfRange, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Range", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadExportFileRequest constructs an http.Request for the HeadExportFile method
+func NewHeadExportFileRequest(server string, id ExportID, path ExportFilePath, params *HeadExportFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "path", path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/files/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.Range != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Range", *params.Range, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Range", headerParam0)
+		}
+
+		if params.IfRange != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Range", *params.IfRange, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Range", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListExportGrantsRequest constructs an http.Request for the ListExportGrants method
+func NewListExportGrantsRequest(server string, id ExportID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateExportGrantRequest calls the generic CreateExportGrant builder with application/json body
+func NewCreateExportGrantRequest(server string, id ExportID, body CreateExportGrantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateExportGrantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateExportGrantRequestWithBody constructs an http.Request for the CreateExportGrant method, with any body, and a specified content type
+func NewCreateExportGrantRequestWithBody(server string, id ExportID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/grants", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeExportGrantRequest constructs an http.Request for the RevokeExportGrant method
+func NewRevokeExportGrantRequest(server string, id ExportID, grant string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "grant", grant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/grants/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExportManifestRequest constructs an http.Request for the GetExportManifest method
+func NewGetExportManifestRequest(server string, id ExportID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/manifest", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadExportManifestRequest constructs an http.Request for the HeadExportManifest method
+func NewHeadExportManifestRequest(server string, id ExportID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/exports/%s/manifest", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2885,19 +3608,110 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/exports (the `ListExports` operationId).
 	ListExportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListExportsResponse, error)
 
-	// DeleteExportWithResponse Delete an export (its manifest first, then its files)
+	// DeleteExportWithResponse Delete an export, its manifest first, then its files (admin, or a grant made with deleteExportWhenDone)
+	//
+	// The export's grants are revoked with it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/exports/{id} (the `DeleteExport` operationId).
 	DeleteExportWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*DeleteExportResponse, error)
 
-	// GetExportWithResponse One export with its manifest's files
+	// GetExportWithResponse One export with its manifest's files (reader, or a grant for this export)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/exports/{id} (the `GetExport` operationId).
 	GetExportWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*GetExportResponse, error)
+
+	// GetExportFileWithResponse One file of the export, or one range of it (reader, or a grant for this export)
+	//
+	// The file is found by its path in the export's manifest, exactly as
+	// the manifest lists it; nothing else is served (any other path is a
+	// 404 saying the same). One range per request: `Range: bytes=a-b`,
+	// `bytes=a-` or `bytes=-n` is answered 206 with Content-Range; a range
+	// past the end is 416 with `Content-Range: bytes */<size>`; a request
+	// with several ranges is answered 200 with the whole file (no
+	// multipart/byteranges), as is a Range of another unit. `If-Range`
+	// with the file's ETag keeps the Range; any other value (there is no
+	// Last-Modified, so a date too) makes the answer the whole file, 200.
+	// A file whose size on disk is not the manifest's is not served (409).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/exports/{id}/files/{path} (the `GetExportFile` operationId).
+	GetExportFileWithResponse(ctx context.Context, id ExportID, path ExportFilePath, params *GetExportFileParams, reqEditors ...RequestEditorFn) (*GetExportFileResponse, error)
+
+	// HeadExportFileWithResponse The headers GET would answer (size, ETag, Content-Range), without the bytes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/exports/{id}/files/{path} (the `HeadExportFile` operationId).
+	HeadExportFileWithResponse(ctx context.Context, id ExportID, path ExportFilePath, params *HeadExportFileParams, reqEditors ...RequestEditorFn) (*HeadExportFileResponse, error)
+
+	// ListExportGrantsWithResponse The export's grants (operator); never their tokens
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/exports/{id}/grants (the `ListExportGrants` operationId).
+	ListExportGrantsWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*ListExportGrantsResponse, error)
+
+	// CreateExportGrantWithBodyWithResponse Make a grant for the export (operator); the answer is the only time its token is shown
+	//
+	// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+	// that reaches GET /v1/exports/{id}, its manifest and its files — of
+	// this export only — and, made with `deleteExportWhenDone`, DELETE
+	// /v1/exports/{id}, which a destination calls once it has verified
+	// every byte. Nothing else: no list, no other export, no job, no
+	// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+	// `deleteExportWhenDone: true` needs the admin role unless the caller
+	// submitted the export job that made this export.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+	CreateExportGrantWithBodyWithResponse(ctx context.Context, id ExportID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateExportGrantResponse, error)
+
+	// CreateExportGrantWithResponse Make a grant for the export (operator); the answer is the only time its token is shown
+	//
+	// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+	// that reaches GET /v1/exports/{id}, its manifest and its files — of
+	// this export only — and, made with `deleteExportWhenDone`, DELETE
+	// /v1/exports/{id}, which a destination calls once it has verified
+	// every byte. Nothing else: no list, no other export, no job, no
+	// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+	// `deleteExportWhenDone: true` needs the admin role unless the caller
+	// submitted the export job that made this export.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+	CreateExportGrantWithResponse(ctx context.Context, id ExportID, body CreateExportGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateExportGrantResponse, error)
+
+	// RevokeExportGrantWithResponse Revoke a grant (operator); requests with it fail from now on
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/exports/{id}/grants/{grant} (the `RevokeExportGrant` operationId).
+	RevokeExportGrantWithResponse(ctx context.Context, id ExportID, grant string, reqEditors ...RequestEditorFn) (*RevokeExportGrantResponse, error)
+
+	// GetExportManifestWithResponse The export's hvport-manifest.json, as it is on disk (reader, or a grant for this export)
+	//
+	// The manifest's bytes unchanged, so that a destination can keep them
+	// and check every file against them. Its ETag is the SHA-256 of those
+	// bytes.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/exports/{id}/manifest (the `GetExportManifest` operationId).
+	GetExportManifestWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*GetExportManifestResponse, error)
+
+	// HeadExportManifestWithResponse The manifest's headers (ETag, Content-Length) without its bytes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/exports/{id}/manifest (the `HeadExportManifest` operationId).
+	HeadExportManifestWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*HeadExportManifestResponse, error)
 
 	// VerifyExportWithResponse Re-hash the export's files against its manifest, as a job
 	//
@@ -2949,6 +3763,10 @@ type ClientWithResponsesInterface interface {
 	// createCopy (the job warns when they are ignored); per-resource paths
 	// override data roots. On failure or cancel the planned VM is destroyed
 	// and copied files are removed; the job's warnings say what was cleaned up.
+	// With `source` the export is first pulled from another agent (see
+	// RemoteSource); a source that cannot be reached, a certificate that
+	// matches neither the fingerprint nor the CA, or a refused grant is a
+	// 422 naming the field, not enough space for the export a 507.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2963,6 +3781,10 @@ type ClientWithResponsesInterface interface {
 	// createCopy (the job warns when they are ignored); per-resource paths
 	// override data roots. On failure or cancel the planned VM is destroyed
 	// and copied files are removed; the job's warnings say what was cleaned up.
+	// With `source` the export is first pulled from another agent (see
+	// RemoteSource); a source that cannot be reached, a certificate that
+	// matches neither the fingerprint nor the CA, or a refused grant is a
+	// 422 naming the field, not enough space for the export a 507.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3357,6 +4179,660 @@ func (r GetExportResponse) ContentType() string {
 	return ""
 }
 
+// GetExportFileResponse200Headers the declared response headers of an HTTP 200 response for GetExportFile
+type GetExportFileResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// GetExportFileResponse206Headers the declared response headers of an HTTP 206 response for GetExportFile
+type GetExportFileResponse206Headers struct {
+	AcceptRanges *string
+	ContentRange *string
+	ETag         *string
+}
+
+// GetExportFileResponse401Headers the declared response headers of an HTTP 401 response for GetExportFile
+type GetExportFileResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetExportFileResponse416Headers the declared response headers of an HTTP 416 response for GetExportFile
+type GetExportFileResponse416Headers struct {
+	ContentRange *string
+}
+
+type GetExportFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON416 the response for an HTTP 416 `application/problem+json` response
+	ApplicationProblemJSON416 *RangeNotSatisfiable
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetExportFileResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *GetExportFileResponse206Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetExportFileResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *GetExportFileResponse416Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON416 returns the response for an HTTP 416 `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSON416() *RangeNotSatisfiable {
+	return r.ApplicationProblemJSON416
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExportFileResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExportFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExportFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExportFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExportFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadExportFileResponse200Headers the declared response headers of an HTTP 200 response for HeadExportFile
+type HeadExportFileResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// HeadExportFileResponse206Headers the declared response headers of an HTTP 206 response for HeadExportFile
+type HeadExportFileResponse206Headers struct {
+	AcceptRanges *string
+	ContentRange *string
+	ETag         *string
+}
+
+// HeadExportFileResponse401Headers the declared response headers of an HTTP 401 response for HeadExportFile
+type HeadExportFileResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// HeadExportFileResponse416Headers the declared response headers of an HTTP 416 response for HeadExportFile
+type HeadExportFileResponse416Headers struct {
+	ContentRange *string
+}
+
+type HeadExportFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Problem
+	// ApplicationProblemJSON416 the response for an HTTP 416 `application/problem+json` response
+	ApplicationProblemJSON416 *RangeNotSatisfiable
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadExportFileResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *HeadExportFileResponse206Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadExportFileResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *HeadExportFileResponse416Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSON409() *Problem {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON416 returns the response for an HTTP 416 `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSON416() *RangeNotSatisfiable {
+	return r.ApplicationProblemJSON416
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HeadExportFileResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadExportFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadExportFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadExportFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadExportFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListExportGrantsResponse401Headers the declared response headers of an HTTP 401 response for ListExportGrants
+type ListExportGrantsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListExportGrantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []Grant `json:"items"`
+	}
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListExportGrantsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExportGrantsResponse) GetJSON200() *struct {
+	Items []Grant `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListExportGrantsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListExportGrantsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListExportGrantsResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExportGrantsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExportGrantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExportGrantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExportGrantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExportGrantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateExportGrantResponse201Headers the declared response headers of an HTTP 201 response for CreateExportGrant
+type CreateExportGrantResponse201Headers struct {
+	Location *string
+}
+
+// CreateExportGrantResponse401Headers the declared response headers of an HTTP 401 response for CreateExportGrant
+type CreateExportGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateExportGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CreatedGrant
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *Problem
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *Problem
+	// ApplicationProblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationProblemJSON415 *Problem
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateExportGrantResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateExportGrantResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateExportGrantResponse) GetJSON201() *CreatedGrant {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON400() *Problem {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON413() *Problem {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON415() *Problem {
+	return r.ApplicationProblemJSON415
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSON503() *Problem {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateExportGrantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateExportGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateExportGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateExportGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateExportGrantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeExportGrantResponse401Headers the declared response headers of an HTTP 401 response for RevokeExportGrant
+type RevokeExportGrantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RevokeExportGrantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Grant
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeExportGrantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeExportGrantResponse) GetJSON200() *Grant {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeExportGrantResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeExportGrantResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeExportGrantResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokeExportGrantResponse) GetApplicationProblemJSON503() *Problem {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RevokeExportGrantResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeExportGrantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeExportGrantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeExportGrantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeExportGrantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetExportManifestResponse200Headers the declared response headers of an HTTP 200 response for GetExportManifest
+type GetExportManifestResponse200Headers struct {
+	ETag *string
+}
+
+// GetExportManifestResponse401Headers the declared response headers of an HTTP 401 response for GetExportManifest
+type GetExportManifestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetExportManifestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ExportManifest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetExportManifestResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetExportManifestResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExportManifestResponse) GetJSON200() *ExportManifest {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetExportManifestResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetExportManifestResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetExportManifestResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExportManifestResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExportManifestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExportManifestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExportManifestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExportManifestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadExportManifestResponse200Headers the declared response headers of an HTTP 200 response for HeadExportManifest
+type HeadExportManifestResponse200Headers struct {
+	ETag *string
+}
+
+// HeadExportManifestResponse401Headers the declared response headers of an HTTP 401 response for HeadExportManifest
+type HeadExportManifestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type HeadExportManifestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadExportManifestResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadExportManifestResponse401Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadExportManifestResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadExportManifestResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HeadExportManifestResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HeadExportManifestResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadExportManifestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadExportManifestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadExportManifestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadExportManifestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // VerifyExportResponse202Headers the declared response headers of an HTTP 202 response for VerifyExport
 type VerifyExportResponse202Headers struct {
 	Location   *string
@@ -3741,6 +5217,8 @@ type StartImportResponse struct {
 	ApplicationProblemJSON429 *Problem
 	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationProblemJSON503 *Problem
+	// ApplicationProblemJSON507 the response for an HTTP 507 `application/problem+json` response
+	ApplicationProblemJSON507 *Problem
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
 	// Headers202 the parsed response headers for an HTTP 202 response
@@ -3794,6 +5272,11 @@ func (r StartImportResponse) GetApplicationProblemJSON429() *Problem {
 // GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
 func (r StartImportResponse) GetApplicationProblemJSON503() *Problem {
 	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON507 returns the response for an HTTP 507 `application/problem+json` response
+func (r StartImportResponse) GetApplicationProblemJSON507() *Problem {
+	return r.ApplicationProblemJSON507
 }
 
 // GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
@@ -5072,7 +6555,9 @@ func (c *ClientWithResponses) ListExportsWithResponse(ctx context.Context, reqEd
 	return ParseListExportsResponse(rsp)
 }
 
-// DeleteExportWithResponse Delete an export (its manifest first, then its files)
+// DeleteExportWithResponse Delete an export, its manifest first, then its files (admin, or a grant made with deleteExportWhenDone)
+//
+// The export's grants are revoked with it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5085,7 +6570,7 @@ func (c *ClientWithResponses) DeleteExportWithResponse(ctx context.Context, id E
 	return ParseDeleteExportResponse(rsp)
 }
 
-// GetExportWithResponse One export with its manifest's files
+// GetExportWithResponse One export with its manifest's files (reader, or a grant for this export)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5096,6 +6581,143 @@ func (c *ClientWithResponses) GetExportWithResponse(ctx context.Context, id Expo
 		return nil, err
 	}
 	return ParseGetExportResponse(rsp)
+}
+
+// GetExportFileWithResponse One file of the export, or one range of it (reader, or a grant for this export)
+//
+// The file is found by its path in the export's manifest, exactly as
+// the manifest lists it; nothing else is served (any other path is a
+// 404 saying the same). One range per request: `Range: bytes=a-b`,
+// `bytes=a-` or `bytes=-n` is answered 206 with Content-Range; a range
+// past the end is 416 with `Content-Range: bytes */<size>`; a request
+// with several ranges is answered 200 with the whole file (no
+// multipart/byteranges), as is a Range of another unit. `If-Range`
+// with the file's ETag keeps the Range; any other value (there is no
+// Last-Modified, so a date too) makes the answer the whole file, 200.
+// A file whose size on disk is not the manifest's is not served (409).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/exports/{id}/files/{path} (the `GetExportFile` operationId).
+func (c *ClientWithResponses) GetExportFileWithResponse(ctx context.Context, id ExportID, path ExportFilePath, params *GetExportFileParams, reqEditors ...RequestEditorFn) (*GetExportFileResponse, error) {
+	rsp, err := c.GetExportFile(ctx, id, path, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExportFileResponse(rsp)
+}
+
+// HeadExportFileWithResponse The headers GET would answer (size, ETag, Content-Range), without the bytes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/exports/{id}/files/{path} (the `HeadExportFile` operationId).
+func (c *ClientWithResponses) HeadExportFileWithResponse(ctx context.Context, id ExportID, path ExportFilePath, params *HeadExportFileParams, reqEditors ...RequestEditorFn) (*HeadExportFileResponse, error) {
+	rsp, err := c.HeadExportFile(ctx, id, path, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadExportFileResponse(rsp)
+}
+
+// ListExportGrantsWithResponse The export's grants (operator); never their tokens
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/exports/{id}/grants (the `ListExportGrants` operationId).
+func (c *ClientWithResponses) ListExportGrantsWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*ListExportGrantsResponse, error) {
+	rsp, err := c.ListExportGrants(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExportGrantsResponse(rsp)
+}
+
+// CreateExportGrantWithBodyWithResponse Make a grant for the export (operator); the answer is the only time its token is shown
+//
+// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+// that reaches GET /v1/exports/{id}, its manifest and its files — of
+// this export only — and, made with `deleteExportWhenDone`, DELETE
+// /v1/exports/{id}, which a destination calls once it has verified
+// every byte. Nothing else: no list, no other export, no job, no
+// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+// `deleteExportWhenDone: true` needs the admin role unless the caller
+// submitted the export job that made this export.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+func (c *ClientWithResponses) CreateExportGrantWithBodyWithResponse(ctx context.Context, id ExportID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateExportGrantResponse, error) {
+	rsp, err := c.CreateExportGrantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateExportGrantResponse(rsp)
+}
+
+// CreateExportGrantWithResponse Make a grant for the export (operator); the answer is the only time its token is shown
+//
+// A grant is a bearer token (hvp_<id>_<secret>, stored only as a hash)
+// that reaches GET /v1/exports/{id}, its manifest and its files — of
+// this export only — and, made with `deleteExportWhenDone`, DELETE
+// /v1/exports/{id}, which a destination calls once it has verified
+// every byte. Nothing else: no list, no other export, no job, no
+// grant. It expires (default 1 h, at most 24 h) and can be revoked.
+// `deleteExportWhenDone: true` needs the admin role unless the caller
+// submitted the export job that made this export.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/exports/{id}/grants (the `CreateExportGrant` operationId).
+func (c *ClientWithResponses) CreateExportGrantWithResponse(ctx context.Context, id ExportID, body CreateExportGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateExportGrantResponse, error) {
+	rsp, err := c.CreateExportGrant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateExportGrantResponse(rsp)
+}
+
+// RevokeExportGrantWithResponse Revoke a grant (operator); requests with it fail from now on
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/exports/{id}/grants/{grant} (the `RevokeExportGrant` operationId).
+func (c *ClientWithResponses) RevokeExportGrantWithResponse(ctx context.Context, id ExportID, grant string, reqEditors ...RequestEditorFn) (*RevokeExportGrantResponse, error) {
+	rsp, err := c.RevokeExportGrant(ctx, id, grant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeExportGrantResponse(rsp)
+}
+
+// GetExportManifestWithResponse The export's hvport-manifest.json, as it is on disk (reader, or a grant for this export)
+//
+// The manifest's bytes unchanged, so that a destination can keep them
+// and check every file against them. Its ETag is the SHA-256 of those
+// bytes.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/exports/{id}/manifest (the `GetExportManifest` operationId).
+func (c *ClientWithResponses) GetExportManifestWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*GetExportManifestResponse, error) {
+	rsp, err := c.GetExportManifest(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExportManifestResponse(rsp)
+}
+
+// HeadExportManifestWithResponse The manifest's headers (ETag, Content-Length) without its bytes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/exports/{id}/manifest (the `HeadExportManifest` operationId).
+func (c *ClientWithResponses) HeadExportManifestWithResponse(ctx context.Context, id ExportID, reqEditors ...RequestEditorFn) (*HeadExportManifestResponse, error) {
+	rsp, err := c.HeadExportManifest(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadExportManifestResponse(rsp)
 }
 
 // VerifyExportWithResponse Re-hash the export's files against its manifest, as a job
@@ -5178,6 +6800,10 @@ func (c *ClientWithResponses) PostImportSettingsWithResponse(ctx context.Context
 // createCopy (the job warns when they are ignored); per-resource paths
 // override data roots. On failure or cancel the planned VM is destroyed
 // and copied files are removed; the job's warnings say what was cleaned up.
+// With `source` the export is first pulled from another agent (see
+// RemoteSource); a source that cannot be reached, a certificate that
+// matches neither the fingerprint nor the CA, or a refused grant is a
+// 422 naming the field, not enough space for the export a 507.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5198,6 +6824,10 @@ func (c *ClientWithResponses) StartImportWithBodyWithResponse(ctx context.Contex
 // createCopy (the job warns when they are ignored); per-resource paths
 // override data roots. On failure or cancel the planned VM is destroyed
 // and copied files are removed; the job's warnings say what was cleaned up.
+// With `source` the export is first pulled from another agent (see
+// RemoteSource); a source that cannot be reached, a certificate that
+// matches neither the fingerprint nor the CA, or a refused grant is a
+// 422 naming the field, not enough space for the export a 507.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5664,6 +7294,667 @@ func ParseGetExportResponse(rsp *http.Response) (*GetExportResponse, error) {
 	return response, nil
 }
 
+// ParseGetExportFileResponse parses an HTTP response from a GetExportFileWithResponse call
+func ParseGetExportFileResponse(rsp *http.Response) (*GetExportFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExportFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest RangeNotSatisfiable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON416 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetExportFileResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers GetExportFileResponse206Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetExportFileResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers GetExportFileResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadExportFileResponse parses an HTTP response from a HeadExportFileWithResponse call
+func ParseHeadExportFileResponse(rsp *http.Response) (*HeadExportFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadExportFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case rsp.StatusCode == 206:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest RangeNotSatisfiable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON416 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadExportFileResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers HeadExportFileResponse206Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadExportFileResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers HeadExportFileResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExportGrantsResponse parses an HTTP response from a ListExportGrantsWithResponse call
+func ParseListExportGrantsResponse(rsp *http.Response) (*ListExportGrantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExportGrantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []Grant `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListExportGrantsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateExportGrantResponse parses an HTTP response from a CreateExportGrantWithResponse call
+func ParseCreateExportGrantResponse(rsp *http.Response) (*CreateExportGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateExportGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CreatedGrant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateExportGrantResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateExportGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeExportGrantResponse parses an HTTP response from a RevokeExportGrantWithResponse call
+func ParseRevokeExportGrantResponse(rsp *http.Response) (*RevokeExportGrantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeExportGrantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Grant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokeExportGrantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExportManifestResponse parses an HTTP response from a GetExportManifestWithResponse call
+func ParseGetExportManifestResponse(rsp *http.Response) (*GetExportManifestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExportManifestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ExportManifest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetExportManifestResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetExportManifestResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadExportManifestResponse parses an HTTP response from a HeadExportManifestWithResponse call
+func ParseHeadExportManifestResponse(rsp *http.Response) (*HeadExportManifestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadExportManifestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadExportManifestResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadExportManifestResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseVerifyExportResponse parses an HTTP response from a VerifyExportWithResponse call
 func ParseVerifyExportResponse(rsp *http.Response) (*VerifyExportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6057,6 +8348,13 @@ func ParseStartImportResponse(rsp *http.Response) (*StartImportResponse, error) 
 			return nil, err
 		}
 		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 507:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON507 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem

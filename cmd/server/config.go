@@ -46,9 +46,10 @@ type Config struct {
 	TLS            TLSConfig  `yaml:"tls"`
 	Auth           AuthConfig `yaml:"auth"`
 
-	Jobs    JobsConfig    `yaml:"jobs"`
-	Exports ExportsConfig `yaml:"exports"`
-	Sim     SimConfig     `yaml:"sim"`
+	Jobs      JobsConfig      `yaml:"jobs"`
+	Exports   ExportsConfig   `yaml:"exports"`
+	Transfers TransfersConfig `yaml:"transfers"`
+	Sim       SimConfig       `yaml:"sim"`
 	// PollInterval is how often running Hyper-V jobs are re-read.
 	PollInterval time.Duration `yaml:"poll-interval"`
 	// ShutdownTimeout bounds graceful shutdown.
@@ -100,6 +101,24 @@ type JobsConfig struct {
 	MaxAge time.Duration `yaml:"max-age"`
 }
 
+// TransfersConfig tunes imports pulled from other agents (transfers/).
+type TransfersConfig struct {
+	// Parallel is how many files of one pull are fetched at once.
+	Parallel int `yaml:"parallel"`
+	// MaxConcurrent bounds the pulls running at once.
+	MaxConcurrent int `yaml:"max-concurrent"`
+	// BytesPerSecond bounds what all pulls receive together; 0 = unlimited.
+	BytesPerSecond int64 `yaml:"bytes-per-second"`
+	// Retries is how often one file is fetched again (a dropped
+	// connection, a SHA-256 that differs from the manifest) before the
+	// pull fails.
+	Retries int `yaml:"retries"`
+	// CheckpointBytes is how much of a file is received between two
+	// durable checkpoints: what a restart of this server fetches again
+	// at most, per file in flight.
+	CheckpointBytes int64 `yaml:"checkpoint-bytes"`
+}
+
 // ExportsConfig tunes how exports are finished after a restart.
 type ExportsConfig struct {
 	// ForgottenJobOutput is what a restarted server does with the staging
@@ -145,6 +164,7 @@ func defaultConfig() Config {
 		Jobs:            JobsConfig{Workers: 2, MaxQueued: 100, Retain: 1000, MaxAge: jobs.DefaultMaxAge},
 		Sim:             SimConfig{HostName: "HVSIM", CopyBytesPerSecond: 4 << 20, API: "v2", InterruptedJobs: "resume"},
 		Exports:         ExportsConfig{ForgottenJobOutput: exports.ForgottenPublish},
+		Transfers:       TransfersConfig{Parallel: 2, MaxConcurrent: 2, Retries: 3, CheckpointBytes: 64 << 20},
 		TLS:             TLSConfig{Mode: "auto", MinVersion: "1.2"},
 		PollInterval:    250 * time.Millisecond,
 		ShutdownTimeout: 20 * time.Second,
@@ -178,6 +198,7 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 		tlsKey     = fs.String("tls-key", "", "PEM private key of --tls-cert")
 		clientCA   = fs.String("tls-client-ca", "", "PEM CA bundle: verify client certificates (mTLS)")
 		noAuth     = fs.Bool("insecure-no-auth", false, "serve without authentication (loopback demos only)")
+		xferRate   = fs.Int64("transfer-bytes-per-second", cfg.Transfers.BytesPerSecond, "bound on what pulls from other agents receive together; 0 = unlimited")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -218,6 +239,8 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 			cfg.TLS.ClientCA = *clientCA
 		case "insecure-no-auth":
 			cfg.InsecureNoAuth = *noAuth
+		case "transfer-bytes-per-second":
+			cfg.Transfers.BytesPerSecond = *xferRate
 		}
 	})
 	return cfg, cfg.validate()
@@ -263,6 +286,21 @@ func (c Config) validate() error {
 	case "", "resume", "forgotten":
 	default:
 		bad = append(bad, fmt.Sprintf("sim.interrupted-jobs %q: want resume or forgotten", c.Sim.InterruptedJobs))
+	}
+	if c.Transfers.Parallel < 1 || c.Transfers.Parallel > 16 {
+		bad = append(bad, fmt.Sprintf("transfers.parallel %d: want 1 to 16", c.Transfers.Parallel))
+	}
+	if c.Transfers.MaxConcurrent < 1 {
+		bad = append(bad, fmt.Sprintf("transfers.max-concurrent %d: want at least 1", c.Transfers.MaxConcurrent))
+	}
+	if c.Transfers.BytesPerSecond < 0 {
+		bad = append(bad, "transfers.bytes-per-second must not be negative")
+	}
+	if c.Transfers.CheckpointBytes < 1<<20 {
+		bad = append(bad, fmt.Sprintf("transfers.checkpoint-bytes %d: want at least 1048576 (1 MiB)", c.Transfers.CheckpointBytes))
+	}
+	if c.Transfers.Retries < 1 || c.Transfers.Retries > 100 {
+		bad = append(bad, fmt.Sprintf("transfers.retries %d: want 1 to 100", c.Transfers.Retries))
 	}
 	switch c.Exports.ForgottenJobOutput {
 	case "", exports.ForgottenPublish, exports.ForgottenDiscard:

@@ -29,6 +29,7 @@ import (
 	"github.com/hvport/hvport/internal/dirlock"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/roots"
+	"github.com/hvport/hvport/transfers"
 )
 
 func main() {
@@ -148,7 +149,10 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	if err != nil {
 		return err
 	}
-	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports")}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports"),
+		Puller: transfers.NewPuller(transfers.Options{Parallel: cfg.Transfers.Parallel, MaxConcurrent: cfg.Transfers.MaxConcurrent,
+			BytesPerSecond: cfg.Transfers.BytesPerSecond, Retries: cfg.Transfers.Retries, CheckpointEvery: cfg.Transfers.CheckpointBytes}),
+		Connect: transfers.Connect, SecretsDir: filepath.Join(cfg.DataDir, "transfers")}
 	// Jobs are kept in <data-dir>/jobs: their history survives a restart,
 	// and the ones a restart interrupted are reattached (resumers).
 	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, MaxAge: cfg.Jobs.MaxAge, Logger: log.Named("jobs"),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,7 +75,11 @@ func startKillable(t *testing.T, data, config string, env ...string) *killableSe
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &killableServer{t: t, base: "http://" + addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	scheme := "http"
+	if strings.Contains(config, "mode: on") {
+		scheme = "https" // a self-signed certificate: the test's own requests skip its check
+	}
+	s := &killableServer{t: t, base: scheme + "://" + addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "--config", cfg, "--backend", "sim", "--data-dir", data, "--listen", addr)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = &lockedWriter{w: s.stderr}
@@ -84,7 +89,7 @@ func startKillable(t *testing.T, data, config string, env ...string) *killableSe
 	go func() { s.cmd.Wait(); close(s.exited) }()
 	guard := time.After(hangGuard)
 	for {
-		if r, err := http.Get(s.base + "/v1/health"); err == nil {
+		if r, err := insecureClient.Get(s.base + "/v1/health"); err == nil {
 			r.Body.Close()
 			break
 		}
@@ -98,6 +103,7 @@ func startKillable(t *testing.T, data, config string, env ...string) *killableSe
 		}
 	}
 	s.http = bearerClient(adminToken(t, data))
+	s.http.Transport = bearerTransport{token: adminToken(t, data), next: insecureClient.Transport}
 	s.http.Timeout = time.Minute
 	t.Cleanup(s.kill)
 	return s
@@ -170,6 +176,10 @@ func (s *killableServer) waitJob(id string) resumedJob {
 		}
 	}
 }
+
+// insecureClient reaches the test's own servers whatever their
+// certificate (the agents under test pin theirs).
+var insecureClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 type lockedWriter struct {
 	mu sync.Mutex

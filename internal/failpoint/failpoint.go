@@ -24,6 +24,7 @@ const (
 	ImportPlanned        = "import-planned"          // the planned VM exists
 	ImportCopied         = "import-copied"           // a disk has been copied
 	ImportRealizeCalled  = "import-realize-called"   // RealizePlannedSystem is about to be called
+	TransferCheckpointed = "transfer-checkpointed"   // a pull stored a checkpoint with a file half received
 )
 
 // Export lists the points an export passes, for tests.

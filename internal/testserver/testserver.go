@@ -25,6 +25,7 @@ import (
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/roots"
+	"github.com/hvport/hvport/transfers"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
 )
@@ -35,6 +36,13 @@ type Options struct {
 	// copies), so that a test can watch an export's progress or cancel
 	// it while it runs; 0 copies at full speed.
 	CopyBytesPerSecond int64
+	// ServeFault is handlers.Deps.ServeFault: a byte of a served export
+	// file sent inverted, for a destination's corruption test.
+	ServeFault func(exportID, path string) (offset int64, ok bool)
+	// Transfers tunes this server's pulls from other agents.
+	Transfers transfers.Options
+	// Seed is the simulated host's seed; nil means the demo's.
+	Seed *sim.Seed
 }
 
 // Server is a started server; Close stops it and removes its directory.
@@ -71,7 +79,7 @@ func Start(opts Options) (*Server, error) {
 func (s *Server) start(opts Options) error {
 	log := zap.NewNop()
 	s.DataDir = filepath.Join(s.dir, "data")
-	host, err := sim.New(sim.Options{DataDir: s.DataDir, Logger: log, CopyBytesPerSecond: opts.CopyBytesPerSecond})
+	host, err := sim.New(sim.Options{DataDir: s.DataDir, Logger: log, CopyBytesPerSecond: opts.CopyBytesPerSecond, Seed: opts.Seed})
 	if err != nil {
 		return err
 	}
@@ -98,7 +106,8 @@ func (s *Server) start(opts Options) error {
 	if err != nil {
 		return err
 	}
-	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log}
+	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log,
+		Puller: transfers.NewPuller(opts.Transfers), Connect: transfers.Connect, SecretsDir: filepath.Join(s.DataDir, "transfers")}
 	s.reg = jobs.New(jobs.Options{Logger: log})
 	s.tokens, err = auth.OpenStore(filepath.Join(s.DataDir, auth.StoreFile))
 	if err != nil {
@@ -114,7 +123,7 @@ func (s *Server) start(opts Options) error {
 	}
 	s.audit = audit.Open(filepath.Join(s.DataDir, "audit.log"), audit.Options{})
 	s.Handler = handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: s.reg, Logger: log,
-		Backend: "sim", Security: handlers.Security{Tokens: s.tokens, Audit: s.audit}})
+		Backend: "sim", Security: handlers.Security{Tokens: s.tokens, Audit: s.audit}, ServeFault: opts.ServeFault})
 	s.srv = httptest.NewServer(s.Handler)
 	s.URL = s.srv.URL
 	return nil

@@ -78,3 +78,25 @@ func TestForgottenExportJobLeavesItsOutput(t *testing.T) {
 		t.Fatal("an unknown InterruptedJobs value was accepted")
 	}
 }
+
+// A planned VM's record that host.json does not name (the process
+// stopped between the two writes) is gone when the host is opened again:
+// VMMS has no such half-made planned VM.
+func TestOrphanPlannedRecordIsForgotten(t *testing.T) {
+	data := t.TempDir()
+	a := newFixture(t, sim.Options{DataDir: data})
+	a.host.Close()
+	dir := filepath.Join(data, "Hyper-V", "Planned Virtual Machines")
+	os.MkdirAll(dir, 0o755)
+	orphan := filepath.Join(dir, "EB85F512-2C6C-4943-9C6D-D4F451BC22B2.vmcx")
+	if err := os.WriteFile(orphan, []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newFixture(t, sim.Options{DataDir: data})
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("the orphan record is still there: %v", err)
+	}
+	if got := b.query(t, "SELECT * FROM Msvm_PlannedComputerSystem"); len(got) != 0 {
+		t.Fatalf("planned VMs: %d", len(got))
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // host.json: the host-wide state that is not in any .vmcx — which VMs are
@@ -136,7 +138,32 @@ func (h *Host) loadHostState() error {
 		}
 		h.planned = append(h.planned, p)
 	}
+	h.removeOrphanPlannedRecords()
 	return nil
+}
+
+// removeOrphanPlannedRecords deletes planned-VM records host.json does not
+// name: a process stopped between writing a new planned VM's records and
+// host.json leaves them. VMMS's own state has no such middle (a planned
+// VM exists or it does not), so a host opened again forgets them.
+func (h *Host) removeOrphanPlannedRecords() {
+	known := map[string]bool{}
+	for _, p := range h.planned {
+		for _, c := range p.configs() {
+			known[filepath.Base(h.plannedRecordPath(c.ID))] = true
+		}
+	}
+	entries, err := os.ReadDir(h.plannedDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && !known[e.Name()] {
+			if err := os.Remove(filepath.Join(h.plannedDir(), e.Name())); err == nil {
+				h.log.Info("removed a planned VM record no host state names (a crash)", zap.String("file", e.Name()))
+			}
+		}
+	}
 }
 
 // hostExists reports whether DataDir holds a host (its host.json).
