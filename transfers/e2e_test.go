@@ -3,6 +3,8 @@ package transfers_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +124,83 @@ func TestAFileThatNeverMatchesFailsTheJobNamingIt(t *testing.T) {
 	}
 	if x, err := cb.ListExports(ctx); err != nil || len(x) != 0 {
 		t.Fatalf("B kept a damaged export: %v %v", x, err)
+	}
+}
+
+// exportAndGrant exports web-01 on a and returns the export's URL and a
+// grant for it.
+func exportAndGrant(t *testing.T, a *testserver.Server, ca *client.Client) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	job, err := ca.StartExport(ctx, "web-01", client.ExportRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job, err = ca.WaitJob(ctx, job.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	x, err := ca.ListExports(ctx)
+	if err != nil || len(x) != 1 {
+		t.Fatalf("exports on A: %v %v", x, err)
+	}
+	g, err := ca.CreateGrant(ctx, x[0].ID, client.GrantRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.URL + "/v1/exports/" + x[0].ID, g.Token
+}
+
+// Not enough room for the export where it would be received: 507 before
+// any byte moves.
+func TestNoRoomForTheExportIs507(t *testing.T) {
+	a, ca := start(t, testserver.Options{})
+	b, cb := start(t, testserver.Options{FreeSpace: func(string) (uint64, error) { return 1 << 20, nil }})
+	url, grant := exportAndGrant(t, a, ca)
+	yes := true
+	_, err := cb.StartImport(context.Background(), client.ImportRequest{Source: &client.RemoteSource{URL: url, Grant: &grant},
+		Settings: &client.ImportSettingsPatch{CreateCopy: &yes, GenerateNewID: &yes}})
+	var p *client.Problem
+	if !errors.As(err, &p) || p.Status != 507 {
+		t.Fatalf("err = %v, want 507", err)
+	}
+	if left, _ := os.ReadDir(b.ExportRoot); len(left) != 0 {
+		t.Fatalf("B's export root after a refused pull: %v", left)
+	}
+}
+
+// Cancelling a pull mid-transfer removes what was received and the grant.
+func TestCancelledPullLeavesNothing(t *testing.T) {
+	a, ca := start(t, testserver.Options{})
+	b, cb := start(t, testserver.Options{Transfers: client.PullOptions{BytesPerSecond: 2 << 20, Parallel: 1}})
+	url, grant := exportAndGrant(t, a, ca)
+	ctx := context.Background()
+	yes := true
+	imp, err := cb.StartImport(ctx, client.ImportRequest{Source: &client.RemoteSource{URL: url, Grant: &grant},
+		Settings: &client.ImportSettingsPatch{CreateCopy: &yes, GenerateNewID: &yes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	done, err := cb.WaitJob(ctx, imp.ID, func(j client.Job) {
+		if j.Phase == "transferring" && j.BytesDone > 0 {
+			once.Do(func() {
+				if _, err := cb.CancelJob(ctx, imp.ID); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	})
+	var p *client.Problem
+	if err != nil && !errors.As(err, &p) {
+		t.Fatal(err)
+	}
+	if done.State != client.JobCancelled {
+		t.Fatalf("the cancelled pull ended %s: %s %v", done.State, *done.Error.Detail, done.Warnings)
+	}
+	if left, _ := os.ReadDir(b.ExportRoot); len(left) != 0 {
+		t.Fatalf("B's export root after a cancelled pull: %v", left)
+	}
+	if left, _ := os.ReadDir(filepath.Join(b.DataDir, "transfers")); len(left) != 0 {
+		t.Fatalf("the grant outlived the cancelled job: %v", left)
 	}
 }

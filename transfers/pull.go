@@ -48,6 +48,9 @@ func (p *Puller) Pull(ctx context.Context, r Remote, files []File, dir string, c
 }
 
 func explain(err error) error {
+	if errors.Is(err, errs.ErrCancelled) {
+		return errs.Wrap(errs.Cancelled, err, "the transfer was cancelled")
+	}
 	var pe *client.PullError
 	if !errors.As(err, &pe) {
 		return err

@@ -43,6 +43,9 @@ type Options struct {
 	Transfers transfers.Options
 	// Seed is the simulated host's seed; nil means the demo's.
 	Seed *sim.Seed
+	// FreeSpace reports a volume's free bytes (exports.StoreOptions);
+	// nil asks the OS.
+	FreeSpace func(path string) (uint64, error)
 }
 
 // Server is a started server; Close stops it and removes its directory.
@@ -93,7 +96,7 @@ func (s *Server) start(opts Options) error {
 		return err
 	}
 	s.ExportRoot = filepath.Join(s.dir, "exports")
-	store, err := exports.NewStore(exports.StoreOptions{Roots: []string{s.ExportRoot}, Logger: log})
+	store, err := exports.NewStore(exports.StoreOptions{Roots: []string{s.ExportRoot}, Logger: log, FreeSpace: opts.FreeSpace})
 	if err != nil {
 		return err
 	}
