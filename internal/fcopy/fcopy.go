@@ -65,7 +65,7 @@ func Copy(ctx context.Context, src, dst string, progress func(done int64)) (err 
 			return context.Cause(ctx)
 		}
 		// Jump over a hole when the file system can say where data is.
-		if next, ok := nextData(in, off); ok && next > off {
+		if next, ok := NextData(in, off); ok && next > off {
 			if next > size {
 				next = size
 			}

@@ -8,10 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nextData returns the offset of the next data at or after off (SEEK_DATA).
+// NextData returns the offset of the next data at or after off (SEEK_DATA),
+// so a copy can jump over holes without reading them.
 // ok is false when the file system cannot tell; a hole that runs to the end
 // of the file returns its size.
-func nextData(f *os.File, off int64) (int64, bool) {
+func NextData(f *os.File, off int64) (int64, bool) {
 	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
 	if err == unix.ENXIO {
 		fi, serr := f.Stat()

@@ -4,6 +4,6 @@ package fcopy
 
 import "os"
 
-// nextData cannot ask this platform where data is; Copy falls back to
+// NextData cannot ask this platform where data is; Copy falls back to
 // skipping all-zero chunks.
-func nextData(f *os.File, off int64) (int64, bool) { return 0, false }
+func NextData(f *os.File, off int64) (int64, bool) { return 0, false }

@@ -8,13 +8,16 @@ import (
 	"os"
 	"time"
 
+	"github.com/hvport/hvport/internal/fcopy"
 	"github.com/hvport/hvport/vhdx"
 )
 
 // copyEngine copies files for a job the way the simulator wants a long
 // copy to behave: in chunks, so that progress can be reported and a Kill
 // can stop the copy between two chunks; sparse, writing only the 4 KiB
-// pages that are not all zeros (a VHDX is mostly zeros: its log, the
+// pages that are not all zeros, and jumping over the holes the file
+// system reports without reading them (internal/fcopy.NextData; a VHDX
+// is mostly zeros: its log, the
 // unused parts of its metadata region and BAT, the unwritten parts of
 // its blocks); throttled to a byte rate on the host's Clock
 // (Options.CopyBytesPerSecond), so tests can make a copy slow and step it
@@ -76,13 +79,29 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 			err = cerr
 		}
 	}()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
 	buf := make([]byte, e.chunkSize)
 	var off int64
-	for {
+	for off < size {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		n, rerr := io.ReadFull(in, buf)
+		// A hole the file system reports is jumped over, not read: it
+		// counts as read for progress, and costs neither time nor space.
+		if next, ok := fcopy.NextData(in, off); ok && next > off {
+			next = min(next, size)
+			skipped := next - off
+			off = next
+			if err := progress(skipped); err != nil {
+				return err
+			}
+			continue
+		}
+		n, rerr := in.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
 		if n > 0 {
 			runs, data := dataRuns(buf[:n])
 			if data > 0 && e.space != nil && !e.space.reserve(dst, data) {
@@ -101,7 +120,7 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 				return err
 			}
 		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {

@@ -45,8 +45,14 @@ func TestJobProgressToCompletion(t *testing.T) {
 		t.Errorf("the VM's jobs: %d", len(jobs))
 	}
 
+	// PercentComplete rises monotonically to 100: seen collects it at
+	// every step of the clock, from the start.
+	var seen []uint64
 	// While the job runs, the VM is busy but its state does not change.
-	f.stepUntil(t, job, func(o *wmi.Object) bool { return o.Uint("PercentComplete") > 0 })
+	f.stepUntil(t, job, func(o *wmi.Object) bool {
+		seen = append(seen, o.Uint("PercentComplete"))
+		return o.Uint("PercentComplete") > 0
+	})
 	if ret, _ := f.export(t, sim.DemoWeb01ID, t.TempDir(), f.exportSettings(t, sim.DemoWeb01ID, nil)); ret != wmi.ReturnSystemInUse {
 		t.Errorf("second export returned %d, want 32774", ret)
 	}
@@ -57,11 +63,12 @@ func TestJobProgressToCompletion(t *testing.T) {
 	if ret, other := f.export(t, sim.DemoDB01ID, t.TempDir(), f.exportSettings(t, sim.DemoDB01ID, nil)); ret != wmi.ReturnJobStarted {
 		t.Errorf("export of db-01 returned %d", ret)
 	} else {
-		f.stepUntil(t, other, func(o *wmi.Object) bool { return o.Uint("JobState") == uint64(wmi.JobCompleted) })
+		f.stepUntil(t, other, func(o *wmi.Object) bool {
+			seen = append(seen, f.get(t, job).Uint("PercentComplete"))
+			return o.Uint("JobState") == uint64(wmi.JobCompleted)
+		})
 	}
 
-	// PercentComplete rises monotonically to 100.
-	var seen []uint64
 	last := f.stepUntil(t, job, func(o *wmi.Object) bool {
 		seen = append(seen, o.Uint("PercentComplete"))
 		return wmi.JobStateTerminal(uint16(o.Uint("JobState")))
@@ -71,7 +78,10 @@ func TestJobProgressToCompletion(t *testing.T) {
 			t.Fatalf("PercentComplete went down: %v", seen)
 		}
 	}
-	if distinct := countDistinct(seen); distinct < 10 {
+	// Holes are jumped over at once (SEEK_DATA), so progress moves in
+	// steps as large as a hole; the data between them still moves it
+	// chunk by chunk.
+	if distinct := countDistinct(seen); distinct < 5 {
 		t.Errorf("only %d distinct progress values: %v", distinct, seen)
 	}
 	if last.Uint("JobState") != uint64(wmi.JobCompleted) || last.Uint("PercentComplete") != 100 || last.Uint("ErrorCode") != 0 {
