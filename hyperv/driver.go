@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/wmi"
@@ -46,6 +47,8 @@ type Driver struct {
 	api  APIVersion
 	opts Options
 	log  *zap.Logger
+
+	inventory singleflight.Group // one VM listing in flight at a time (vms.go)
 
 	mu       sync.Mutex
 	vsmsPath string              // guarded by mu; the management service's path, once found

@@ -2,6 +2,7 @@ package hyperv
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -63,7 +64,25 @@ func vmFrom(o *wmi.Object) VM {
 // Msvm_ComputerSystem also holds the host itself. VMs are told apart by
 // their Name being a GUID rather than by Caption ("Virtual Machine"),
 // because Caption is localized on non-English hosts.
+//
+// Concurrent calls share one WMI query (singleflight): on a real host a
+// query costs tens of milliseconds, and a thousand clients listing VMs at
+// once would otherwise queue a thousand of them. A call that arrives
+// while one is in flight waits for it and gets its answer — never an
+// answer older than the call's own arrival by more than that one query.
 func (d *Driver) ListVMs(ctx context.Context) ([]VM, error) {
+	v, err, _ := d.inventory.Do("vms", func() (any, error) {
+		// The query is shared: a caller that leaves must not cancel it
+		// for the others.
+		return d.listVMs(context.WithoutCancel(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(v.([]VM)), nil
+}
+
+func (d *Driver) listVMs(ctx context.Context) ([]VM, error) {
 	objs, err := d.svc.ExecQuery(ctx, "SELECT * FROM "+wmi.ClassComputerSystem)
 	if err != nil {
 		return nil, fromWMI("list VMs", err)

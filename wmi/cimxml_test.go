@@ -828,3 +828,21 @@ func BenchmarkDecodeInstance(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeInstance times the encoder on the samples, decoded
+// first (the driver encodes every export and import setting data).
+func BenchmarkEncodeInstance(b *testing.B) {
+	for _, name := range []string{memorySample, spawnedSample} {
+		o, err := DecodeInstance(readSample(b, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := EncodeInstance(o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// settingsPair: GET /v1/vms/{vm}/export-settings one request after the
+// other (target 6: p99 ≤ 5 ms on the simulator). No peer: it reports.
+func (s *scenario) settingsPair() error {
+	n := 200
+	if s.c.quick {
+		n = 20
+	}
+	var lat []time.Duration
+	for range n {
+		t0 := time.Now()
+		if _, err := s.api("GET", "/v1/vms/big/export-settings", nil, nil); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	fmt.Printf("%-34s %d sequential requests: p50 %s, p99 %s\n\n", "GET export-settings", n, ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)))
+	return nil
+}
+
+// load is the result of one HTTP load run.
+type load struct {
+	requests, errors int64
+	lat              []time.Duration
+	byPath           map[string][]time.Duration
+	elapsed          time.Duration
+}
+
+func (l load) rate() float64 { return float64(l.requests) / l.elapsed.Seconds() }
+
+// hammer sends requests from clients concurrent connections for d, each
+// client cycling through paths, with the bearer token.
+func hammer(base, token string, paths []string, clients int, d time.Duration) load {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var reqs, errs atomic.Int64
+	var mu sync.Mutex
+	res := load{byPath: map[string][]time.Duration{}}
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			per := map[string][]time.Duration{}
+			for i := c; time.Now().Before(stop); i++ {
+				p := paths[i%len(paths)]
+				req, _ := http.NewRequest("GET", base+p, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				s := time.Now()
+				resp, err := hc.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("%d", resp.StatusCode)
+					}
+				}
+				el := time.Since(s)
+				reqs.Add(1)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, el)
+				per[p] = append(per[p], el)
+			}
+			mu.Lock()
+			res.lat = append(res.lat, mine...)
+			for k, v := range per {
+				res.byPath[k] = append(res.byPath[k], v...)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(t0)
+	res.requests, res.errors = reqs.Load(), errs.Load()
+	return res
+}
+
+// jobsPair: GET /v1/jobs/{id} from 64 connections against a bare
+// net/http server sending the same bytes, with the same load generator
+// (target 4: ≥ 0.8× the bare server's rate, p99 ≤ 1.5×).
+func (s *scenario) jobsPair() error {
+	var j job
+	if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &j); err != nil {
+		return err
+	}
+	if _, err := s.waitJob(j.ID); err != nil {
+		return err
+	}
+	req, _ := http.NewRequest("GET", s.base+"/v1/jobs/"+j.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})}
+	go bare.Serve(ln)
+	defer bare.Close()
+	d := time.Duration(s.c.seconds * float64(time.Second))
+	const conns = 64
+	var hv, peer []load
+	for range s.c.runs {
+		hv = append(hv, hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID}, conns, d))
+		peer = append(peer, hammer("http://"+ln.Addr().String(), "", []string{"/v1/jobs/" + j.ID}, conns, d))
+	}
+	h, p := best(hv), best(peer)
+	fmt.Printf("%-34s %-28s %8.0f req/s  p50 %s  p99 %s  errors %d\n", fmt.Sprintf("GET /v1/jobs/{id}, %d conns", conns), "hvport (token auth on)", h.rate(),
+		ms(percentile(h.lat, 0.5)), ms(percentile(h.lat, 0.99)), h.errors)
+	fmt.Printf("%-34s %-28s %8.0f req/s  p50 %s  p99 %s  errors %d\n", "", "bare net/http, same bytes", p.rate(),
+		ms(percentile(p.lat, 0.5)), ms(percentile(p.lat, 0.99)), p.errors)
+	fmt.Printf("%-34s %-28s %8.2f× rate, %.2f× p99\n\n", "", "ratio hvport/peer", h.rate()/p.rate(),
+		float64(percentile(h.lat, 0.99))/float64(percentile(p.lat, 0.99)))
+	return nil
+}
+
+// best is the run with the median rate.
+func best(runs []load) load {
+	s := append([]load(nil), runs...)
+	for i := range s {
+		for k := i + 1; k < len(s); k++ {
+			if s[k].rate() < s[i].rate() {
+				s[i], s[k] = s[k], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+// loadPair: many clients polling a job and listing VMs while 100 exports
+// are submitted (target 5: 0 errors, GET /v1/vms p99 ≤ 100 ms, server RSS
+// peak < 64 MiB), for each client count.
+func (s *scenario) loadPair() error {
+	var j job
+	if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &j); err != nil {
+		return err
+	}
+	if _, err := s.waitJob(j.ID); err != nil {
+		return err
+	}
+	d := time.Duration(s.c.seconds * float64(time.Second))
+	exports := 100
+	if s.c.quick {
+		exports = 5
+	}
+	for _, n := range s.c.clients {
+		var wg sync.WaitGroup
+		var submitErr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range exports {
+				var e job
+				if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &e); err != nil && submitErr == nil {
+					submitErr = err
+				}
+				_ = i
+			}
+		}()
+		l := hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID, "/v1/vms"}, n, d)
+		wg.Wait()
+		if submitErr != nil {
+			return submitErr
+		}
+		vms := l.byPath["/v1/vms"]
+		fmt.Printf("%-34s %d clients, %d exports submitted: %.0f req/s, errors %d, GET /v1/vms p50 %s p99 %s, server RSS peak %s\n",
+			"load", n, exports, l.rate(), l.errors, ms(percentile(vms, 0.5)), ms(percentile(vms, 0.99)), human(rssPeak(s.cmd.Process.Pid)))
+		s.drainJobs()
+	}
+	fmt.Println()
+	return s.deleteExports()
+}
+
+// drainJobs waits until no job is queued or running.
+func (s *scenario) drainJobs() {
+	for {
+		var l struct{ Items []any }
+		s.api("GET", "/v1/jobs?state=queued&limit=1", nil, &l)
+		var r struct{ Items []any }
+		s.api("GET", "/v1/jobs?state=running&limit=1", nil, &r)
+		if len(l.Items) == 0 && len(r.Items) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
