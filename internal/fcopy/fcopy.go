@@ -15,10 +15,41 @@ import (
 	"path/filepath"
 )
 
-// chunk is the unit of reading, hole detection and cancellation checks.
-const chunk = 1 << 20
+// chunk is the unit of reading and cancellation checks; page the unit of
+// hole detection (a file system's block).
+const (
+	chunk = 1 << 20
+	page  = 4 << 10
+)
 
-var zeros = make([]byte, chunk)
+var zeros = make([]byte, page)
+
+// writeData writes the pages of b that are not all zeros at off, runs of
+// them in one write each.
+func writeData(out *os.File, b []byte, off int64) error {
+	start := -1 // the current run of data pages
+	flush := func(end int) error {
+		if start < 0 {
+			return nil
+		}
+		_, err := out.WriteAt(b[start:end], off+int64(start))
+		start = -1
+		return err
+	}
+	for p := 0; p < len(b); p += page {
+		end := min(p+page, len(b))
+		if bytes.Equal(b[p:end], zeros[:end-p]) {
+			if err := flush(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if start < 0 {
+			start = p
+		}
+	}
+	return flush(len(b))
+}
 
 // Copy copies src to dst. dst must not exist (it is created exclusively, so
 // a copy never overwrites anything); parent directories are created.
@@ -76,11 +107,10 @@ func Copy(ctx context.Context, src, dst string, progress func(done int64)) (err 
 		}
 		n, rerr := in.ReadAt(buf, off)
 		if n > 0 {
-			// An all-zero chunk is left as a hole in the copy.
-			if !bytes.Equal(buf[:n], zeros[:n]) {
-				if _, werr := out.WriteAt(buf[:n], off); werr != nil {
-					return werr
-				}
+			// All-zero pages are left as holes in the copy, so it never
+			// takes more room than the source.
+			if werr := writeData(out, buf[:n], off); werr != nil {
+				return werr
 			}
 			off += int64(n)
 			done += int64(n)

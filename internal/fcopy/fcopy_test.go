@@ -54,6 +54,11 @@ func TestCopyKeepsContentAndHoles(t *testing.T) {
 	if al := allocated(t, dst); al >= 0 && al > 8<<20 {
 		t.Errorf("copy of a sparse 64 MiB file allocates %d bytes; holes were filled", al)
 	}
+	// Never more room than the source: zero pages inside a chunk that
+	// holds data stay holes too.
+	if al, src := allocated(t, dst), allocated(t, src); al > src {
+		t.Errorf("the copy allocates %d bytes, the source %d", al, src)
+	}
 }
 
 func TestCopyNeverOverwrites(t *testing.T) {
