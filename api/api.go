@@ -178,6 +178,10 @@ type Job struct {
 	FinishedAt  *time.Time `json:"finishedAt"`
 	Error       *Problem   `json:"error"`
 	SubmittedBy *Principal `json:"submittedBy"`
+	// RequestID is the X-Request-Id of the request that created the job
+	// (nil for jobs recorded before requests had ids): its log lines
+	// carry it as request_id.
+	RequestID *string `json:"requestId"`
 }
 
 // JobSummary is a job as GET /v1/jobs lists it: what tells jobs apart

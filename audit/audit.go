@@ -63,6 +63,9 @@ type Options struct {
 	DeniedBurst int
 	DeniedEvery time.Duration
 	Now         func() time.Time
+	// WriteFailed, when not nil, is called with a record's stage each
+	// time the record could not be written (metrics); it must be quick.
+	WriteFailed func(stage string)
 }
 
 // Log is the audit log. It is safe for concurrent use.
@@ -103,6 +106,33 @@ func (l *Log) Check() error {
 	return err
 }
 
+// Ready reports why records could not be written now, without writing
+// one (readiness): the file cannot be opened, or the open file is no
+// longer the one at the log's path (removed or replaced: records would
+// go to a file nobody reads), or it cannot be flushed.
+func (l *Log) Ready() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, err := l.fileLocked()
+	if err != nil {
+		return err
+	}
+	open, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	if named, err := os.Stat(l.path); err != nil || !os.SameFile(open, named) {
+		// Opened again at the next record (or the next check).
+		f.Close()
+		l.f = nil
+		return fmt.Errorf("audit log: %s was removed or replaced while open", l.path)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	return nil
+}
+
 func (l *Log) fileLocked() (*os.File, error) {
 	if l.f != nil {
 		return l.f, nil
@@ -126,7 +156,14 @@ func (l *Log) Write(rec Record) error {
 	return l.writeLocked(rec)
 }
 
-func (l *Log) writeLocked(rec Record) error {
+func (l *Log) writeLocked(rec Record) (err error) {
+	if l.o.WriteFailed != nil {
+		defer func() {
+			if err != nil {
+				l.o.WriteFailed(rec.Stage)
+			}
+		}()
+	}
 	if rec.Time.IsZero() {
 		rec.Time = l.o.Now().UTC()
 	}

@@ -91,6 +91,13 @@ func NewPuller(o PullOptions) *Puller {
 // readBuffer is the size of one read from the connection.
 const readBuffer = 256 << 10
 
+// writebackChunk is how much is written before the kernel is asked to
+// start writing it to disk (startWriteback). Without it the dirty pages
+// wait in memory until the checkpoint's fsync, which then stalls the
+// file's transfer for the time the disk takes to write CheckpointEvery
+// bytes (docs/BENCHMARKS.md, "Transfers").
+const writebackChunk = 1 << 20
+
 // Checkpoint is a pull's durable state: how far each file got, with the
 // SHA-256 state of what was written, so a restarted server goes on from
 // there instead of starting over.
@@ -189,6 +196,7 @@ type pull struct {
 	save func(PullCheckpoint)
 	prog PullProgress
 
+	saveMu      sync.Mutex // orders saves (record)
 	mu          sync.Mutex
 	cp          *PullCheckpoint // guarded by mu
 	done, total int64           // guarded by mu
@@ -201,7 +209,13 @@ func (run *pull) state(path string) PullFileState {
 }
 
 // record stores a file's new state and, when asked, saves the checkpoint.
+// Saves happen one at a time, in the order of their snapshots: a newer
+// checkpoint is never overwritten by an older one.
 func (run *pull) record(path string, st PullFileState, received, moved int64, persist bool) {
+	if persist {
+		run.saveMu.Lock()
+		defer run.saveMu.Unlock()
+	}
 	run.mu.Lock()
 	run.cp.Files[path] = st
 	run.cp.Received += received
@@ -337,7 +351,8 @@ func (run *pull) fetch(ctx context.Context, f PullFile, dst string) (err error) 
 		}
 	}
 	off := st.Offset
-	saved := st // the state last stored for this file
+	kicked := off // where the writeback asked of the kernel ends
+	saved := st   // the state last stored for this file
 	sinceCheckpoint := int64(0)
 	buf := make([]byte, readBuffer)
 	for off < f.Size {
@@ -359,6 +374,10 @@ func (run *pull) fetch(ctx context.Context, f PullFile, dst string) (err error) 
 			}
 			h.Write(buf[:n])
 			off += int64(n)
+			if off-kicked >= writebackChunk {
+				startWriteback(out, kicked, off-kicked)
+				kicked = off
+			}
 			sinceCheckpoint += int64(n)
 			persist := sinceCheckpoint >= run.p.opts.CheckpointEvery
 			if persist {

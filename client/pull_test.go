@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hvport/hvport/client"
@@ -126,15 +127,15 @@ func TestPullFetchesAndChecksEveryFile(t *testing.T) {
 	files := someFiles()
 	r := newFakeRemote(t, files)
 	dir := t.TempDir()
-	var saves int
+	var saves atomic.Int64
 	pr := &prog{}
 	p := client.NewPuller(client.PullOptions{Parallel: 2, CheckpointEvery: 512 << 10})
-	if err := p.Pull(context.Background(), r, r.list, dir, nil, func(client.PullCheckpoint) { saves++ }, pr); err != nil {
+	if err := p.Pull(context.Background(), r, r.list, dir, nil, func(client.PullCheckpoint) { saves.Add(1) }, pr); err != nil {
 		t.Fatal(err)
 	}
 	checkFiles(t, dir, files)
-	if pr.done != r.total || saves < 6 {
-		t.Fatalf("bytes reported %d of %d, %d checkpoints", pr.done, r.total, saves)
+	if pr.done != r.total || saves.Load() < 6 {
+		t.Fatalf("bytes reported %d of %d, %d checkpoints", pr.done, r.total, saves.Load())
 	}
 }
 

@@ -9,8 +9,12 @@
 // a crash at any point leaves nothing that looks complete; stale staging
 // directories are swept at start-up.
 //
-// Exports may only be written under the configured export roots.
+// Exports may only be written under the configured export roots: every
+// client path goes through Store.Resolve (package roots) first.
 //
-// Arrows: handlers → exports → hyperv (the driver) and jobs (for the
-// Reporter it is handed); exports never talks WMI itself.
+// Arrows (docs/ARCHITECTURE.md): handlers → exports → hyperv (the
+// driver), roots, vhdx (every exported disk is checked), internal/atomicfile
+// (the manifest), and wmi for a value only (a Hyper-V enum number).
+// Exports knows no job registry (its work is handed a progress.Reporter)
+// and never calls WMI itself.
 package exports

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 )
 
@@ -113,18 +114,18 @@ func (s *Service) Resume(raw json.RawMessage, wmiJob string, submitted time.Time
 }
 
 func (p *Plan) resume(ctx context.Context, step, wmiJob string, since time.Time, prog Progress) error {
-	log := p.s.Log.With(zap.String("export_id", p.ID), zap.String("step", step))
+	log := logctx.From(ctx, p.s.Log).With(zap.String("export_id", p.ID), zap.String("step", step))
 	if m, err := readManifest(p.Final); err == nil && m.ID == p.ID {
 		// The rename happened; the record did not say so yet.
 		log.Info("resumed export was already published")
-		p.removeLeftovers()
+		p.removeLeftovers(ctx)
 		prog.Result(p.result(len(m.Files), m.TotalBytes))
 		return nil
 	}
 	if step == stepManifest {
 		if m, err := readManifest(p.layout); err == nil && m.ID == p.ID {
 			prog.Phase("publishing")
-			if err := p.publish(); err != nil {
+			if err := p.publish(ctx); err != nil {
 				return err
 			}
 			prog.Result(p.result(len(m.Files), m.TotalBytes))

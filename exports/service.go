@@ -17,6 +17,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/atomicfile"
 	"github.com/hvport/hvport/internal/failpoint"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/vhdx"
@@ -177,7 +178,7 @@ func (s *Service) checkSpace(ctx context.Context, p *Plan) error {
 	avail, err := s.freeSpace(p.Final)
 	p.free = avail
 	if err != nil {
-		s.Log.Warn("cannot read free space; skipping the preflight", zap.String("dir", p.Final), zap.Error(err))
+		logctx.From(ctx, s.Log).Warn("cannot read free space; skipping the preflight", zap.String("dir", p.Final), zap.Error(err))
 		return nil
 	}
 	if uint64(need) > avail {
@@ -248,7 +249,7 @@ func (p *Plan) removeStagingOnFailure(ctx context.Context, err *error, prog Prog
 		return
 	}
 	if rerr := os.RemoveAll(p.staging); rerr != nil {
-		p.s.Log.Error("cannot remove the staging directory", zap.String("staging", p.staging), zap.Error(rerr))
+		logctx.From(ctx, p.s.Log).Error("cannot remove the staging directory", zap.String("staging", p.staging), zap.Error(rerr))
 		prog.Warn("cleanup incomplete: " + rerr.Error())
 	}
 }
@@ -275,10 +276,10 @@ func (p *Plan) finish(ctx context.Context, prog Progress) error {
 	}
 	failpoint.Hit(failpoint.ExportManifest)
 	p.reached(prog, stepManifest)
-	if err := p.publish(); err != nil {
+	if err := p.publish(ctx); err != nil {
 		return err
 	}
-	p.s.Log.Info("export published", zap.String("export_id", p.ID), zap.String("final", p.Final), zap.Int("files", len(files)), zap.Int64("bytes", total))
+	logctx.From(ctx, p.s.Log).Info("export published", zap.String("export_id", p.ID), zap.String("final", p.Final), zap.Int("files", len(files)), zap.Int64("bytes", total))
 	prog.Result(p.result(len(files), total))
 	return nil
 }
@@ -295,7 +296,7 @@ func (p *Plan) checkLayout(files []File) error {
 	if p.Req.Settings.CopySnapshotConfiguration == hyperv.SnapshotMode(wmi.ExportOneSnapshot) {
 		// A single checkpoint is exported as a VM of its own, under the
 		// checkpoint's id (only ExportOneSnapshotForBackup keeps the
-		// VM's id, facts §2.2).
+		// VM's id, docs/HYPERV.md#v2-export-settings).
 		configID = p.Req.Settings.SnapshotVirtualSystem
 	}
 	if err := checkLayout(p.layout, configID, files); err != nil {
@@ -306,7 +307,7 @@ func (p *Plan) checkLayout(files []File) error {
 
 // publish moves the finished layout to its final name; an old export there
 // is renamed aside first and removed after.
-func (p *Plan) publish() error {
+func (p *Plan) publish(ctx context.Context) error {
 	var retired string
 	if entries, err := os.ReadDir(p.Final); err == nil {
 		if len(entries) == 0 {
@@ -327,10 +328,10 @@ func (p *Plan) publish() error {
 		return errs.Wrap(errs.Internal, err, "publish the export")
 	}
 	if err := atomicfile.SyncDir(filepath.Dir(p.Final)); err != nil {
-		p.s.Log.Warn("cannot flush the export's parent directory", zap.Error(err))
+		logctx.From(ctx, p.s.Log).Warn("cannot flush the export's parent directory", zap.Error(err))
 	}
 	failpoint.Hit(failpoint.ExportRenamed)
-	p.removeLeftovers()
+	p.removeLeftovers(ctx)
 	failpoint.Hit(failpoint.ExportCleanedUp)
 	return nil
 }
@@ -338,10 +339,10 @@ func (p *Plan) publish() error {
 // removeLeftovers removes, once the export is published, the export it
 // replaced and the staging directory (empty, or gone, once the layout
 // moved out).
-func (p *Plan) removeLeftovers() {
+func (p *Plan) removeLeftovers(ctx context.Context) {
 	retired := filepath.Join(filepath.Dir(p.Final), hiddenName(retiredPrefix, p.ID, p.Final))
 	if err := os.RemoveAll(retired); err != nil {
-		p.s.Log.Warn("cannot remove the replaced export", zap.String("dir", retired), zap.Error(err))
+		logctx.From(ctx, p.s.Log).Warn("cannot remove the replaced export", zap.String("dir", retired), zap.Error(err))
 	}
 	os.RemoveAll(p.staging)
 }

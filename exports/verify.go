@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/logctx"
 )
 
 // VerifyResult is what a verify job reports.
@@ -94,7 +95,7 @@ func (s *Service) Verify(id string) (Export, func(ctx context.Context, prog Prog
 		if !res.Valid {
 			prog.Warn("the export does not match its manifest")
 		}
-		s.Log.Info("export verified", zap.String("export_id", id), zap.Bool("valid", res.Valid), zap.Int("problems", len(res.Problems)))
+		logctx.From(ctx, s.Log).Info("export verified", zap.String("export_id", id), zap.Bool("valid", res.Valid), zap.Int("problems", len(res.Problems)))
 		prog.Result(res)
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hvport/hvport/api"
@@ -22,7 +23,9 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/internal/apitest"
+	"github.com/hvport/hvport/internal/readiness"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/metrics"
 	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/wmi"
 	"github.com/hvport/hvport/wmi/sim"
@@ -41,6 +44,11 @@ type env struct {
 	tokens  *auth.Store
 	audit   string // the audit log's path
 	admin   string // an admin token; e.client sends it
+	metrics *metrics.Metrics
+	jobs    *jobs.Registry
+	// readyDir is the directory the data-dir readiness check writes in
+	// (its own, so a test can break it without breaking the rest).
+	readyDir string
 }
 
 type envOptions struct {
@@ -61,11 +69,19 @@ type envOptions struct {
 	// importRoots are added to the import roots (e.g. another env's
 	// export root, to import what it exported).
 	importRoots []string
+	// wrapWMI, when set, wraps the simulator's connection (before
+	// metrics measure it): a test's failing transport.
+	wrapWMI func(wmi.Services) wmi.Services
+	// logger replaces the test's logger (an observer, to read the lines).
+	logger *zap.Logger
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	log := zaptest.NewLogger(t)
+	if o.logger != nil {
+		log = o.logger
+	}
 	dataDir := t.TempDir()
 	host, err := sim.New(sim.Options{DataDir: dataDir, Seed: o.seed, CopyBytesPerSecond: o.copyRate, Logger: log.Named("sim"),
 		ValidationFailsJob: o.validationFailsJob, OutParametersWithJobs: o.outParametersWithJobs})
@@ -80,6 +96,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.wrapWMI != nil {
+		svc = o.wrapWMI(svc)
+	}
+	m := metrics.New()
+	svc = m.WMI(svc)
 	drv, err := hyperv.New(svc, hyperv.Options{PollInterval: 10 * time.Millisecond, Logger: log.Named("hyperv")})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +123,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	impSvc := &imports.Service{Driver: drv, Exports: store, Roots: impRoots, Log: log.Named("imports")}
-	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs")})
+	reg := jobs.New(jobs.Options{Workers: o.workers, MaxQueued: o.maxQueued, Logger: log.Named("jobs"), Observer: m})
+	m.WatchJobs(reg)
 	tokens, err := auth.OpenStore(filepath.Join(dataDir, auth.StoreFile))
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +137,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.auditPath != "" {
 		auditPath = o.auditPath
 	}
-	auditLog := audit.Open(auditPath, audit.Options{})
+	auditLog := audit.Open(auditPath, audit.Options{WriteFailed: m.AuditWriteFailed})
 	sec := handlers.Security{Tokens: tokens, Audit: auditLog}
-	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: "sim", Security: sec}))
+	readyDir := t.TempDir()
+	checks := readiness.Standard(drv.Ping, readyDir, auditLog.Ready, reg.Check)
+	srv := httptest.NewServer(handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: "sim", Security: sec,
+		Metrics: m, Readiness: checks}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -130,7 +155,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		auditLog.Close()
 	})
-	e := &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store, imports: impSvc, tokens: tokens, audit: auditPath, admin: admin}
+	e := &env{t: t, srv: srv, host: host, dataDir: dataDir, root: root, store: store, imports: impSvc, tokens: tokens, audit: auditPath, admin: admin,
+		metrics: m, jobs: reg, readyDir: readyDir}
 	e.client = e.clientAs(admin)
 	return e
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/roots"
 )
@@ -99,7 +100,7 @@ func (e exportsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 		plan.Release()
 		return nil, err
 	}
-	e.log.Info("export queued", zap.String("job_id", snap.ID), zap.String("export_id", plan.ID), zap.String("vm", vm.Name), zap.String("final", plan.Final))
+	logctx.From(r.Context(), e.log).Info("export queued", zap.String("job_id", snap.ID), zap.String("export_id", plan.ID), zap.String("vm", vm.Name), zap.String("final", plan.Final))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
 }
 

@@ -88,7 +88,7 @@ func TestExportOneSnapshotForBackupUsesVMID(t *testing.T) {
 }
 
 // Exporting one checkpoint merges its disk chain into one VHDX per disk
-// (facts §2.2), whose content is the checkpoint's.
+// (docs/HYPERV.md#v2-export-settings), whose content is the checkpoint's.
 func TestExportOneSnapshotMergesTheChain(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})

@@ -115,10 +115,12 @@ func (i *idempotency) end(key string) {
 	i.mu.Unlock()
 }
 
-// withIdempotency copies the request's key into the job spec.
+// withIdempotency copies the request's key, and its id, into the job spec.
 func withIdempotency(r *http.Request, spec jobs.Spec) jobs.Spec {
 	if v, ok := r.Context().Value(idemKey{}).(idem); ok {
 		spec.IdempotencyKey, spec.Fingerprint = v.key, v.fingerprint
 	}
+	// Every submission passes here: the job links to its request.
+	spec.RequestID = requestID(r)
 	return spec
 }

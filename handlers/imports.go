@@ -10,6 +10,7 @@ import (
 	"github.com/hvport/hvport/errs"
 
 	"github.com/hvport/hvport/imports"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/jobs"
 )
 
@@ -121,7 +122,7 @@ func (i importsResource) start(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	i.log.Info("import queued", zap.String("job_id", snap.ID), zap.String("directory", plan.Directory()))
+	logctx.From(r.Context(), i.log).Info("import queued", zap.String("job_id", snap.ID), zap.String("directory", plan.Directory()))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
 }
 
@@ -153,6 +154,6 @@ func (i importsResource) startPull(w http.ResponseWriter, r *http.Request, src r
 		plan.Release()
 		return nil, err
 	}
-	i.log.Info("import from another agent queued", zap.String("job_id", snap.ID), zap.String("source", src.URL), zap.String("directory", plan.Directory()))
+	logctx.From(r.Context(), i.log).Info("import from another agent queued", zap.String("job_id", snap.ID), zap.String("source", src.URL), zap.String("directory", plan.Directory()))
 	return accepted{location: jobLocation(snap.ID), body: toJob(snap)}, nil
 }

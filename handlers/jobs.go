@@ -235,6 +235,10 @@ func toJob(s jobs.Snapshot) api.Job {
 	if s.Submitter != nil {
 		j.SubmittedBy = &api.Principal{Kind: s.Submitter.Kind, ID: s.Submitter.ID, Name: s.Submitter.Name}
 	}
+	if s.RequestID != "" {
+		id := s.RequestID
+		j.RequestID = &id
+	}
 	if s.WMIJob != "" {
 		p := s.WMIJob
 		j.WMIJob = &p

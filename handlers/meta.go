@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hvport/hvport/api"
+	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
 )
 
@@ -30,6 +31,16 @@ func (m metaResource) health(w http.ResponseWriter, r *http.Request) (any, error
 	return health{Status: "ok", Backend: m.backend, APIVersion: string(m.d.API()), Namespace: m.d.Namespace()}, nil
 }
 
+// openapi serves the API description: YAML, or JSON to a caller that
+// asks for application/json (meta_json.go).
 func (m metaResource) openapi(w http.ResponseWriter, r *http.Request) (any, error) {
+	w.Header().Add("Vary", "Accept")
+	if wantsJSON(r) {
+		b, err := openAPIJSON()
+		if err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "convert the API description to JSON")
+		}
+		return raw{contentType: "application/json", body: b}, nil
+	}
 	return raw{contentType: "application/yaml", body: api.OpenAPI}, nil
 }

@@ -15,7 +15,7 @@ import (
 
 // plannedVMsResource serves /v1/planned-vms: the host's planned VMs, which
 // a failed or interrupted import (hvport's or anyone's) can leave behind
-// and which block a later keep-id import of the same VM (facts §6.9).
+// and which block a later keep-id import of the same VM (docs/HYPERV.md#pitfall-import-twice).
 type plannedVMsResource struct {
 	d       *hyperv.Driver
 	imports *imports.Service

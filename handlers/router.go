@@ -1,8 +1,11 @@
 // Package handlers is the HTTP edge: the route table, one file per
 // resource, and one adapter (respond.go) that writes JSON and RFC 9457
 // problems. Handlers validate input, read through the driver and submit
-// long-running work to the job registry; they never run work on a
-// request's context.
+// long-running work to the job registry; they never run a job's work on a
+// request's context. The Hyper-V calls a request may make are listed in
+// docs/ARCHITECTURE.md ("Which Hyper-V calls a handler may make on the
+// request's context"): reads, the import preview's throw-away planned VM,
+// and DELETE /v1/planned-vms.
 package handlers
 
 import (
@@ -19,7 +22,10 @@ import (
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
+	"github.com/hvport/hvport/internal/logctx"
+	"github.com/hvport/hvport/internal/readiness"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/metrics"
 )
 
 // Deps are what the handlers need.
@@ -45,6 +51,16 @@ type Deps struct {
 	// offset of the file whose byte is then sent inverted (when the answer
 	// covers it), so that a destination's test sees a corrupt transfer.
 	ServeFault func(exportID, path string) (offset int64, ok bool)
+	// Metrics, when not nil, counts every request (by route pattern) and
+	// every authentication failure, and is served at GET /metrics; nil
+	// measures nothing and GET /metrics answers 404.
+	Metrics *metrics.Metrics
+	// Readiness are the checks GET /readyz runs (health.go); none means
+	// ready. ReadinessMaxAge reuses a result younger than it (cmd/server:
+	// 1 s), so that a flood of public probes does not run them each time;
+	// 0 runs them for every probe.
+	Readiness       []readiness.Check
+	ReadinessMaxAge time.Duration
 }
 
 // NewRouter returns the service's HTTP handler: every route in one table,
@@ -70,7 +86,7 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 		d.Logger = zap.NewNop()
 	}
 	a := adapter{log: d.Logger.Named("http")}
-	g := &guard{sec: d.Security, a: a, log: d.Logger.Named("security"), rules: map[string]auth.Role{}}
+	g := &guard{sec: d.Security, a: a, log: d.Logger.Named("security"), rules: map[string]auth.Role{}, metrics: d.Metrics}
 	vms := vmsResource{d: d.Driver}
 	exports := exportsResource{d: d.Driver, svc: d.Exports, jobs: d.Jobs, tokens: d.Security.Tokens, log: d.Logger.Named("exports")}
 	files := exportFilesResource{exports: exports, fault: d.ServeFault, log: d.Logger.Named("export-files")}
@@ -86,9 +102,10 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	submit := func(h handlerFunc) handlerFunc { return idem.wrap(dr.refuse(h)) }
 	meta := metaResource{d: d.Driver, backend: d.Backend}
 	toks := tokensResource{store: d.Security.Tokens}
+	probes := probesResource{checks: d.Readiness, log: d.Logger.Named("readiness"), cache: &readyCache{maxAge: d.ReadinessMaxAge}}
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLog(d.Logger.Named("http")), recoverer(a), g.authenticate)
+	r.Use(requestIDs, requestLog(d.Logger.Named("http"), d.Metrics, r), recoverer(a), g.authenticate)
 	r.NotFound(a.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, errs.E(errs.NotFound, "no route for %s %s", r.Method, r.URL.Path)
 	}))
@@ -109,6 +126,14 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	on := g.on(r)
 	on(get, "/v1/health", public, meta.health)
 	on(get, "/v1/openapi.yaml", reader, meta.openapi)
+	// Operations (health.go, docs.go): probes and the reference page are
+	// public and say nothing about the host; the page shows the spec only
+	// to a caller who can read it.
+	on(get, "/healthz", public, probes.live)
+	on(get, "/readyz", public, probes.ready)
+	on(get, "/metrics", reader, serveMetrics(d.Metrics))
+	on(get, "/docs", public, docsPage)
+	on(get, "/docs/{asset}", public, docsAsset)
 
 	on(get, "/v1/vms", reader, vms.list)
 	on(get, "/v1/vms/{vm}", reader, vms.get)
@@ -146,19 +171,48 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	return r, g
 }
 
-// requestLog logs one line per request with its id, status and duration.
-func requestLog(log *zap.Logger) func(http.Handler) http.Handler {
+// requestLog logs one line per request with its id, status and duration
+// (probes and scrapes at debug: they come every few seconds), and counts
+// it in m by its route pattern — the table's, found again in mux for a
+// request refused before routing (401) — never by its path.
+func requestLog(log *zap.Logger, m *metrics.Metrics, mux *chi.Mux) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			start := time.Now()
+			m.InFlight(1)
+			defer m.InFlight(-1) // an aborted handler (http.ErrAbortHandler) too
 			next.ServeHTTP(ww, r)
-			log.Info("request", zap.String("request_id", middleware.GetReqID(r.Context())),
-				zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			took := time.Since(start)
+			route := routePattern(r, mux)
+			m.ObserveRequest(route, r.Method, ww.Status(), took)
+			level := zap.InfoLevel
+			if quietRoutes[route] {
+				level = zap.DebugLevel
+			}
+			logctx.From(r.Context(), log).Log(level, "request",
+				zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route),
 				zap.Int("status", ww.Status()), zap.Int("bytes", ww.BytesWritten()),
-				zap.Duration("duration", time.Since(start)))
+				zap.Duration("duration", took))
 		})
 	}
+}
+
+// quietRoutes are logged at debug: monitoring asks for them every few
+// seconds.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// routePattern is the route table's pattern r matched, "unmatched" for
+// none: a bounded label for metrics, and the route in the request's log
+// line.
+func routePattern(r *http.Request, mux *chi.Mux) string {
+	if p := chi.RouteContext(r.Context()).RoutePattern(); p != "" && p != "/*" {
+		return p
+	}
+	if p := mux.Find(chi.NewRouteContext(), r.Method, r.URL.Path); p != "" {
+		return p
+	}
+	return "unmatched"
 }
 
 // recoverer turns a panic into a logged 500 problem instead of a dropped

@@ -16,6 +16,7 @@ import (
 	"github.com/hvport/hvport/audit"
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/metrics"
 )
 
 // Security is how the router authenticates, authorizes and audits.
@@ -42,12 +43,24 @@ type guard struct {
 	a     adapter
 	log   *zap.Logger
 	rules map[string]auth.Role // "METHOD /pattern" → role needed; public = none
+	// metrics counts authentication failures by reason; nil counts none.
+	metrics *metrics.Metrics
 }
 
-// isPublic reports whether a request may skip authentication. Health
-// reveals no version, paths or host data.
+// isPublic reports whether a request may skip authentication: health and
+// the probes reveal no version, paths or host data; the reference page
+// (/docs and its scripts) holds no spec, which it fetches with the
+// caller's own credentials.
 func isPublic(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/v1/health"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	switch p := r.URL.Path; p {
+	case "/v1/health", "/healthz", "/readyz", "/docs":
+		return true
+	default:
+		return strings.HasPrefix(p, "/docs/")
+	}
 }
 
 // authenticate puts the caller's identity into the request context or
@@ -67,6 +80,7 @@ func (g *guard) authenticate(next http.Handler) http.Handler {
 		id, reason, err := g.identify(r)
 		if err != nil {
 			status := StatusOf(errs.KindOf(err))
+			g.metrics.AuthFailed(failureReason(reason))
 			g.deny(r, nil, status, reason)
 			if status == http.StatusUnauthorized {
 				challenge := `Bearer realm="hvport"`
@@ -123,6 +137,21 @@ func (g *guard) identify(r *http.Request) (*auth.Identity, string, error) {
 		return nil, "token store unreadable", errs.Wrap(errs.Internal, err, "read the token store")
 	}
 	return id, "", nil
+}
+
+// failureReason is identify's reason as a bounded label: the first word
+// of auth's reasons ("mismatch (token id …)" → "mismatch"), "certificate"
+// for a subject not on the allowlist, "store_error" for an unreadable
+// token store.
+func failureReason(reason string) string {
+	switch {
+	case strings.HasPrefix(reason, "certificate"):
+		return "certificate"
+	case strings.HasPrefix(reason, "token store"):
+		return "store_error"
+	}
+	word, _, _ := strings.Cut(reason, " ")
+	return word
 }
 
 // verifiedClientCert is the client's certificate when the TLS layer

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -31,7 +32,7 @@ func (d *Driver) call(ctx context.Context, op, method string, in wmi.Params, cim
 	}
 	if job != "" {
 		prog.WMIJob(job)
-		if err := d.waitJob(ctx, op, job, prog, d.log.With(zap.String("op", op))); err != nil {
+		if err := d.waitJob(ctx, op, job, prog, logctx.From(ctx, d.log).With(zap.String("op", op))); err != nil {
 			return out, job, err
 		}
 	}
@@ -41,8 +42,8 @@ func (d *Driver) call(ctx context.Context, op, method string, in wmi.Params, cim
 // affected returns the objects of class resultClass that a finished job
 // names through Msvm_AffectedJobElement: how the planned VM of
 // ImportSystemDefinition and the VM of RealizePlannedSystem are found when
-// the methods ran as jobs (their out-parameters are not filled then, facts
-// §6.4).
+// the methods ran as jobs (their out-parameters are not filled then,
+// docs/HYPERV.md#pitfall-jobs).
 func (d *Driver) affected(ctx context.Context, job, resultClass string) ([]*wmi.Object, error) {
 	objs, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+job+"} WHERE AssocClass = "+wmi.ClassAffectedJobElement+" ResultClass = "+resultClass)
 	if err != nil {

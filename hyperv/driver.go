@@ -1,7 +1,14 @@
 // Package hyperv is the Hyper-V driver: it lists VMs, reads Hyper-V's
-// default export settings and runs exports, speaking only WMI through the
-// wmi.Services seam. The same code runs on a real host (wmi/com) and on the
-// simulator (wmi/sim).
+// default export settings, runs exports, and drives imports (planned VMs on
+// v2, the import setting data on v1), speaking only WMI through the
+// wmi.Services seam; it is the only room that calls WMI. The same code runs
+// on a real host (wmi/com) and on the simulator (wmi/sim). The Hyper-V
+// facts it relies on are in docs/HYPERV.md.
+//
+// It touches the local file system only where WMI does not answer or
+// Hyper-V leaves the work to the caller: it creates the export directory
+// and removes partial output, reads an export's folders to find its
+// definition file, and reads disk files for their sizes (docs/ARCHITECTURE.md).
 //
 // The driver knows both WMI API generations: v2 (root\virtualization\v2,
 // Windows Server 2012 and later) and v1 (root\virtualization, 2008 R2 and

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -17,7 +18,7 @@ import (
 func (d *Driver) embed(ctx context.Context, o *wmi.Object) (string, error) {
 	text, fallback, err := wmi.Embed(ctx, d.svc, o)
 	if fallback != nil {
-		d.opts.Logger.Warn("the WMI transport could not write an embedded instance; sending hvport's own CIM-XML",
+		logctx.From(ctx, d.opts.Logger).Warn("the WMI transport could not write an embedded instance; sending hvport's own CIM-XML",
 			zap.String("class", o.Class), zap.Error(fallback))
 	}
 	return text, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/internal/failpoint"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -57,7 +58,7 @@ func (d *Driver) PrepareExport(ctx context.Context, vm VM, dir string, s ExportS
 	}
 	target := dir
 	if s.CreateVmExportSubdirectory {
-		// Hyper-V names the subdirectory after the VM (facts §5.3).
+		// Hyper-V names the subdirectory after the VM (docs/HYPERV.md#export-layout).
 		target = filepath.Join(dir, vm.Name)
 	}
 	if err := checkTargetEmpty(target); err != nil {
@@ -114,7 +115,7 @@ func (p *ExportPlan) Release() {
 func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 	defer p.Release()
 	d := p.d
-	log := d.log.With(zap.String("vm", p.VM.Name), zap.String("target", p.Target))
+	log := logctx.From(ctx, d.log).With(zap.String("vm", p.VM.Name), zap.String("target", p.Target))
 
 	prog.Phase("preparing")
 	undo, err := prepareTarget(p.Dir, p.Target)
@@ -180,7 +181,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 }
 
 // prepareTarget creates the export directory (Microsoft's samples create it
-// before calling; whether VMMS would is UNCERTAIN, facts §6.7) and returns
+// before calling; whether VMMS would is UNCERTAIN, docs/HYPERV.md#pitfall-paths) and returns
 // a function that removes whatever the export added: the target folder if
 // it did not exist, its contents if it was empty, and the directories
 // created here.

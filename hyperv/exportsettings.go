@@ -16,7 +16,7 @@ type SnapshotMode uint8
 type LiveState uint8
 
 // The REST names are Hyper-V's enum names in lower camel case, so the
-// numbers and the names come from one source (facts §1.3, §2.2).
+// numbers and the names come from one source (docs/HYPERV.md#v1-export-settings, #v2-export-settings).
 var (
 	snapshotModeNames = []string{
 		wmi.ExportAllSnapshots: "exportAllSnapshots", wmi.ExportNoSnapshots: "exportNoSnapshots",
@@ -77,7 +77,7 @@ type ExportSettings struct {
 	CaptureLiveState *LiveState
 
 	// The v2 fields below are nil when the host lacks them (v1, and older
-	// v2 hosts: facts §2.2 gives the Windows version of each).
+	// v2 hosts: docs/HYPERV.md#v2-export-settings gives the Windows version of each).
 	BackupIntent                        *BackupIntent
 	ExportForLiveMigration              *bool
 	DisableDifferentialOfIgnoredStorage *bool
@@ -92,7 +92,7 @@ type ExportSettings struct {
 }
 
 // BackupIntent is Msvm_VirtualSystemExportSettingData.BackupIntent (this
-// class's numbering: 0 PreserveChain, 1 Merge; facts §2.2 warns other
+// class's numbering: 0 PreserveChain, 1 Merge; docs/HYPERV.md#v2-export-settings warns other
 // classes number it differently).
 type BackupIntent uint8
 
@@ -167,7 +167,7 @@ func settingsFrom(o *wmi.Object) ExportSettings {
 }
 
 // exportSettingData fetches the VM's default instance through the
-// association, as Microsoft's samples do (facts §1.3, §2.2).
+// association, as Microsoft's samples do (docs/HYPERV.md#v1-export-settings, #v2-export-settings).
 func (d *Driver) exportSettingData(ctx context.Context, vm VM) (*wmi.Object, error) {
 	objs, err := d.svc.ExecQuery(ctx, "ASSOCIATORS OF {"+vm.Path+"} WHERE ResultClass = "+wmi.ClassExportSettingData)
 	if err != nil {
@@ -275,7 +275,7 @@ func (d *Driver) validateExport(ctx context.Context, vm VM, s ExportSettings, ho
 	}
 	if len(s.ExcludedVirtualHardDisks) > 0 {
 		if mode == SnapshotMode(wmi.ExportAllSnapshots) {
-			// Hyper-V rejects the two together (facts §2.2, pitfall 13).
+			// Hyper-V rejects the two together (docs/HYPERV.md#pitfall-excluded-disks).
 			return refs, errs.Field("settings.excludedVirtualHardDisks", "cannot be used with copySnapshotConfiguration exportAllSnapshots (Hyper-V rejects the combination); choose exportNoSnapshots, exportOneSnapshot or exportOneSnapshotForBackup")
 		}
 		if err := d.checkDiskIDs(ctx, vm, s.ExcludedVirtualHardDisks); err != nil {
@@ -319,7 +319,7 @@ func (d *Driver) validateExport(ctx context.Context, vm VM, s ExportSettings, ho
 }
 
 // checkDiskIDs makes sure every id names one of the VM's disks; Hyper-V
-// fails the whole export otherwise (facts §2.2).
+// fails the whole export otherwise (docs/HYPERV.md#v2-export-settings).
 func (d *Driver) checkDiskIDs(ctx context.Context, vm VM, ids []string) error {
 	det, err := d.VMDetails(ctx, vm)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // HostDefaults are the host's default places for new VMs
 // (Msvm_VirtualSystemManagementServiceSettingData), which Import-VM uses as
-// copy targets (facts §2.5).
+// copy targets (docs/HYPERV.md#import-modes).
 type HostDefaults struct {
 	ExternalDataRoot   string // DefaultExternalDataRoot: configuration and checkpoints
 	VirtualHardDiskDir string // DefaultVirtualHardDiskPath

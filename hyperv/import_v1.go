@@ -12,7 +12,7 @@ import (
 // ImportSettingData returns v1's Msvm_VirtualSystemImportSettingData for an
 // export directory (GetVirtualSystemImportSettingData). Its out-parameter
 // is an embedded object; a transport that hands it over as CIM-XML text is
-// accepted too (facts §1.2, §4.2).
+// accepted too (docs/HYPERV.md#v1-methods, #references).
 func (d *Driver) ImportSettingData(ctx context.Context, dir string) (*wmi.Object, error) {
 	if d.api != V1 {
 		return nil, errs.E(errs.NotSupported, "import setting data exists only in the v1 API")

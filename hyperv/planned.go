@@ -24,7 +24,7 @@ type Definition struct {
 }
 
 // FindDefinition locates the VM definition in an export directory, laid
-// out as Export-VM writes it (facts §5.3).
+// out as Export-VM writes it (docs/HYPERV.md#export-layout).
 func FindDefinition(dir string) (Definition, error) {
 	if !filepath.IsAbs(dir) {
 		return Definition{}, errs.Field("directory", "must be an absolute path on the Hyper-V host")
@@ -113,8 +113,8 @@ func (d *Driver) ImportDefinition(ctx context.Context, def Definition, newID boo
 		return nil, err
 	}
 	// A job names the planned VM through Msvm_AffectedJobElement (the
-	// Pvm sample, facts §2.4; the out-parameter is NULL then on most hosts,
-	// §6.4); when the association names nothing, the out-parameter
+	// Pvm sample, docs/HYPERV.md#import-sequence; the out-parameter is NULL then on most hosts,
+	// docs/HYPERV.md#pitfall-jobs); when the association names nothing, the out-parameter
 	// ImportedSystem is what os-win's import_vm_definition reads.
 	path := out.String("ImportedSystem")
 	if job != "" {
@@ -240,7 +240,7 @@ func (d *Driver) SetDiskPath(ctx context.Context, disk PlannedDisk, path string)
 
 // ConnectNIC connects an adapter to a switch (by its WMI path), or
 // disconnects it when switchPath is "" (EnabledState 3, as Microsoft's
-// ConnectVmToSwitch sample does; facts §2.4).
+// ConnectVmToSwitch sample does; docs/HYPERV.md#import-sequence).
 func (d *Driver) ConnectNIC(ctx context.Context, nic PlannedNIC, switchPath string) error {
 	s := nic.Setting.Clone()
 	var err error
@@ -278,8 +278,8 @@ type Incompatibility struct {
 // incompatibilities; a job failure without Msvm_Error details is an error.
 //
 // A real host reports incompatibilities on a validation job that
-// *completed* (JobState 7 or 32768), read with GetErrorEx (facts §2.4, the
-// correction: Microsoft's Pvm sample ValidatePvm lists the job's errors
+// *completed* (JobState 7 or 32768), read with GetErrorEx (docs/HYPERV.md#validation:
+// Microsoft's Pvm sample ValidatePvm lists the job's errors
 // after success; the Hyper-V PowerShell client's
 // EndValidatePlannedVirtualSystem throws only for a failed job, then
 // returns the errors). A job that failed with a list of Msvm_Error is read
@@ -352,7 +352,7 @@ func (d *Driver) DestroyPlanned(ctx context.Context, p *Planned) error {
 func (d *Driver) PlannedVMs(ctx context.Context) ([]VM, error) {
 	if d.api == V1 {
 		// root\virtualization has no Msvm_PlannedComputerSystem (it came
-		// with v2, facts §2.3): a v1 host has no planned VMs, and asking
+		// with v2, docs/HYPERV.md#planned-vm): a v1 host has no planned VMs, and asking
 		// WMI for the class fails with 0x80041010 (invalid class).
 		return []VM{}, nil
 	}

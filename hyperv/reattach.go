@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/wmi"
 )
 
@@ -21,8 +22,7 @@ import (
 // A Hyper-V job belongs to the Virtual Machine Management Service, not to
 // the WMI client that started it: it goes on when hvport stops, and its
 // Msvm_ConcreteJob stays queryable until TimeBeforeRemoval (5 minutes by
-// default) after it ends (Msvm_ConcreteJob, learn.microsoft.com
-// .../virtualization/hyper-v-v2/msvm-concretejob; facts §3.2).
+// default) after it ends (docs/HYPERV.md#jobs).
 
 // FollowJob follows the Hyper-V job at path until it ends, as a job that
 // started it would (progress, kill on a user's cancel, detach on
@@ -35,7 +35,7 @@ func (d *Driver) FollowJob(ctx context.Context, op, path string, prog Progress) 
 		}
 		return true, fromWMI("follow the Hyper-V job", err)
 	}
-	log := d.log.With(zap.String("wmi_job", path), zap.String("op", op))
+	log := logctx.From(ctx, d.log).With(zap.String("wmi_job", path), zap.String("op", op))
 	err = d.waitJob(ctx, op, path, prog, log)
 	if errs.Is(err, errs.NotFound) {
 		// Removed between two polls: it ended long enough ago.

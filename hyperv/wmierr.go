@@ -88,7 +88,7 @@ func codeKind(code uint32) errs.Kind {
 }
 
 // jobKind classifies a failed job by its ErrorCode, which uses the same
-// numbers as method return codes (facts §3.1).
+// numbers as method return codes (docs/HYPERV.md#return-codes).
 func jobKind(je *wmi.JobError) errs.Kind {
 	if je.JobState == wmi.JobKilled || je.JobState == wmi.JobTerminated {
 		return errs.Cancelled

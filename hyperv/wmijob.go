@@ -60,7 +60,7 @@ func (d *Driver) jobOutcome(ctx context.Context, op, path string, job *wmi.Objec
 }
 
 // jobErrors reads the job's Msvm_Error list: GetErrorEx where the job class
-// has it, else GetError (facts §3.2, pitfall 15). Failures here only lose
+// has it, else GetError (docs/HYPERV.md#jobs, #pitfall-job-classes). Failures here only lose
 // detail, never the outcome.
 func (d *Driver) jobErrors(ctx context.Context, path string) []*wmi.Object {
 	var texts []string

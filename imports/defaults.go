@@ -11,12 +11,13 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/wmi"
 )
 
 // Hyper-V's MessageID for a missing switch (Compare-VM's documented
-// example, facts §2.6). Other MessageIDs are not publicly listed; hvport's
+// example, docs/HYPERV.md#validation). Other MessageIDs are not publicly listed; hvport's
 // own findings use the "hvport:" prefix.
 const (
 	msgMissingSwitch = "33012"
@@ -79,7 +80,7 @@ func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
 	}
 	defer func() {
 		if err := s.Driver.DestroyPlanned(ctx, p); err != nil {
-			s.Log.Error("cannot discard the planned VM read for import settings", zap.String("planned", p.Path), zap.Error(err))
+			logctx.From(ctx, s.Log).Error("cannot discard the planned VM read for import settings", zap.String("planned", p.Path), zap.Error(err))
 		}
 	}()
 	found, err := s.Driver.ValidatePlanned(ctx, p)

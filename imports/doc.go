@@ -12,6 +12,11 @@
 // ValidatePlannedSystem → RealizePlannedSystem, and DestroySystem of the
 // planned VM plus removal of copied files on any failure or cancel.
 //
-// Arrows: handlers → imports → hyperv (the driver), exports (to name an
-// export by id), internal/fcopy (the copy engine).
+// Arrows (docs/ARCHITECTURE.md): handlers → imports → hyperv (the
+// driver), roots (import roots), exports (to name an export by id, and to
+// publish one pulled from another agent), transfers (the pull),
+// internal/fcopy (the copy engine), vhdx (copied chains re-pointed),
+// internal/secfile (a pull's grant), and wmi for values only (v1's import
+// setting data as the driver hands it over, path comparison). Imports
+// knows no job registry and never calls WMI itself.
 package imports

@@ -17,6 +17,7 @@ import (
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/exports"
 	"github.com/hvport/hvport/internal/failpoint"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 	"github.com/hvport/hvport/internal/secfile"
 	"github.com/hvport/hvport/transfers"
@@ -221,8 +222,13 @@ func (p *PullPlan) Run(ctx context.Context, prog Progress) (err error) {
 		for i, f := range p.manifest.Files {
 			files[i] = transfers.File{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
 		}
+		// The pull's goroutines change st.Transfer while they run: a
+		// checkpoint is the rest of st (fixed during the pull) with the
+		// copy of the transfer's state the engine hands over.
+		fixed := *st
+		fixed.Transfer = transfers.Checkpoint{}
 		err := p.s.Puller.Pull(ctx, p.remote, files, st.Staging, &st.Transfer, func(t transfers.Checkpoint) {
-			cur := *st
+			cur := fixed
 			cur.Transfer = t
 			save(Checkpoint{Step: stepTransferring, Directory: st.Final, Source: p.VM(), Pull: &cur})
 			for _, f := range t.Files {
@@ -240,7 +246,7 @@ func (p *PullPlan) Run(ctx context.Context, prog Progress) (err error) {
 		}
 		st.Published = true
 		save(Checkpoint{Step: stepTransferring, Directory: st.Final, Source: p.VM(), Pull: st})
-		p.s.Log.Info("export received", zap.String("export_id", st.ExportID), zap.String("dir", st.Final),
+		logctx.From(ctx, p.s.Log).Info("export received", zap.String("export_id", st.ExportID), zap.String("dir", st.Final),
 			zap.Int64("received", st.Transfer.Received))
 		p.releaseSource(ctx, prog)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/logctx"
 )
 
 // An import a restart interrupted is finished or rolled back, never
@@ -125,7 +126,7 @@ func (s *Service) replan(ctx context.Context, cp Checkpoint) (*Plan, error) {
 
 func (s *Service) finishOrRollBack(ctx context.Context, cp Checkpoint, wmiJob string, prog Progress) error {
 	d := s.Driver
-	log := s.Log.With(zap.String("export", cp.Directory), zap.String("step", cp.Step))
+	log := logctx.From(ctx, s.Log).With(zap.String("export", cp.Directory), zap.String("step", cp.Step))
 	if wmiJob != "" && (cp.Step == stepPlanning || cp.Step == stepRealizing) {
 		// Let the call the stopped process made run to its end first:
 		// only then is its outcome (a planned VM, a VM) there to see.

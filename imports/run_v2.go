@@ -13,6 +13,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/internal/failpoint"
 	"github.com/hvport/hvport/internal/fcopy"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 )
 
@@ -84,7 +85,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 	if err != nil {
 		return err
 	}
-	p.s.Log.Info("import completed", zap.String("export", p.in.def.Dir), zap.String("mode", p.Settings.mode()),
+	logctx.From(ctx, p.s.Log).Info("import completed", zap.String("export", p.in.def.Dir), zap.String("mode", p.Settings.mode()),
 		zap.String("vm", vm.Name), zap.String("vm_id", vm.ID), zap.Int("copied", len(copied)))
 	res := Result{VM: VMRef{ID: vm.ID, Name: vm.Name}, Mode: p.Settings.mode(), CopiedFiles: len(copied), CopiedBytes: bytes,
 		ConfigRoot: roots.Configuration, VMLocation: "/v1/vms/" + vm.ID}
@@ -228,5 +229,5 @@ func (p *Plan) rollback(ctx context.Context, prog Progress, planned *hyperv.Plan
 	if len(done) > 0 {
 		prog.Warn("cleaned up: " + strings.Join(done, "; "))
 	}
-	p.s.Log.Info("import rolled back", zap.String("export", p.in.def.Dir), zap.Strings("cleanup", done), zap.Error(cause))
+	logctx.From(ctx, p.s.Log).Info("import rolled back", zap.String("export", p.in.def.Dir), zap.Strings("cleanup", done), zap.Error(cause))
 }

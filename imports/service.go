@@ -333,7 +333,7 @@ func apply(def Settings, p *Patch, api hyperv.APIVersion) (Settings, []string, e
 }
 
 // discardLeftover destroys a planned VM a failed ImportSystemDefinition
-// left behind (facts §6.9). Only a keep-id import can tell its own planned
+// left behind (docs/HYPERV.md#pitfall-import-twice). Only a keep-id import can tell its own planned
 // VM from another import's: it has the export's GUID.
 func (p *Plan) discardLeftover(ctx context.Context, prog Progress) {
 	if p.Settings.GenerateNewID {

@@ -6,7 +6,7 @@ import (
 )
 
 // Settings are the import settings in v1's terms
-// (Msvm_VirtualSystemImportSettingData, facts §1.4). The *ResourcePaths
+// (Msvm_VirtualSystemImportSettingData, docs/HYPERV.md#v1-import-settings). The *ResourcePaths
 // and *NetworkConnections arrays are index-aligned with
 // CurrentResourcePaths and SourceNetworkConnections.
 type Settings struct {

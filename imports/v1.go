@@ -9,6 +9,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/hyperv"
+	"github.com/hvport/hvport/internal/logctx"
 	"github.com/hvport/hvport/internal/progress"
 )
 
@@ -123,7 +124,7 @@ func (p *Plan) runV1(ctx context.Context, prog Progress) error {
 	if err != nil {
 		return err
 	}
-	p.s.Log.Info("import completed", zap.String("vm", vm.Name), zap.String("vm_id", vm.ID), zap.String("api", "v1"))
+	logctx.From(ctx, p.s.Log).Info("import completed", zap.String("vm", vm.Name), zap.String("vm_id", vm.ID), zap.String("api", "v1"))
 	root := st.SourceVmDataRoot
 	if st.CreateCopy {
 		root = st.TargetVmDataRoot

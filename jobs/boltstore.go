@@ -48,9 +48,10 @@ type store struct {
 	db   *bolt.DB
 	log  *zap.Logger
 
-	mu     sync.Mutex
-	rev    map[string]uint64 // guarded by mu; newest revision written per job
-	closed bool              // guarded by mu
+	mu      sync.Mutex
+	rev     map[string]uint64 // guarded by mu; newest revision written per job
+	closed  bool              // guarded by mu
+	saveErr error             // guarded by mu; the last save's error, nil once one succeeds
 }
 
 // keyEntry is an idempotency key whose job was pruned before the key was
@@ -170,12 +171,32 @@ func (s *store) save(rec record) {
 	if err == nil {
 		err = s.updateLocked(func(tx *bolt.Tx) error { return tx.Bucket(jobsBucket).Put([]byte(rec.ID), b) })
 	}
+	s.saveErr = err
 	if err != nil {
 		// The job goes on; only its history across a restart is at risk.
 		s.log.Error("cannot persist job", zap.String("job_id", rec.ID), zap.Error(err))
 		return
 	}
 	s.rev[rec.ID] = rec.Rev
+}
+
+// check reports why the store cannot be used now: closed, a read that
+// fails, or a last write that failed.
+func (s *store) check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("the job store %s is closed", s.path)
+	}
+	if s.saveErr != nil {
+		return fmt.Errorf("the job store's last write failed: %w", s.saveErr)
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(jobsBucket) == nil {
+			return fmt.Errorf("the job store %s has no jobs bucket", s.path)
+		}
+		return nil
+	})
 }
 
 func (s *store) remove(id string) { s.prune([]string{id}, nil, nil) }

@@ -94,6 +94,9 @@ type Spec struct {
 	// stored with the job before Submit returns, so a job acknowledged to
 	// a client can be finished by a restarted server (Options.Resume).
 	Checkpoint any
+	// RequestID is the id of the request that created the job (its
+	// X-Request-Id): the job shows it, and its log lines carry it.
+	RequestID string
 }
 
 // WaitingPhase is the phase of a queued job whose Exclusive resource is
@@ -132,6 +135,9 @@ type Snapshot struct {
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
 	Err             error // set when State is Failed (or Cancelled: errs.Cancelled)
+	// RequestID is Spec.RequestID; "" for jobs recorded before requests
+	// had ids.
+	RequestID string
 
 	// BytesPerSecond and ETASeconds are the current phase's moving average
 	// byte rate and the seconds left at it (rate.go); nil when unknown, in
@@ -158,6 +164,8 @@ type job struct {
 	rate        rate         // the current phase's byte rate
 	checkpoint  []byte       // the work's resume state, JSON (Reporter.Checkpoint)
 	resumed     bool         // reattached after a restart: already running
+	obs         Observer     // Options.Observer, or nil
+	counted     int64        // the current phase's bytes already told to obs
 }
 
 // moveLocked applies a transition; illegal moves are refused (and are bugs).
@@ -176,6 +184,9 @@ func (j *job) moveLocked(to State) bool {
 			j.snap.PercentComplete = 100
 		}
 		close(j.done)
+		if j.obs != nil {
+			j.obs.JobFinished(j.snap)
+		}
 	}
 	return true
 }
@@ -204,6 +215,7 @@ func (r reporter) Phase(name string) {
 		return
 	}
 	r.j.rate.reset()
+	r.j.counted = 0
 	r.j.snap.Phase = name
 	r.j.unlockAndSave()
 }
@@ -242,6 +254,10 @@ func (r reporter) Bytes(done, total int64) {
 	if !r.j.snap.State.Terminal() {
 		r.j.snap.BytesDone, r.j.snap.BytesTotal = done, total
 		r.j.rate.observe(r.j.now(), done, total)
+		if r.j.obs != nil && done > r.j.counted {
+			r.j.obs.JobBytes(r.j.snap.Kind, r.j.snap.Phase, done-r.j.counted)
+		}
+		r.j.counted = done // a step that starts over (a retried file) counts again from there
 	}
 }
 

@@ -3,7 +3,9 @@
 // context — never a request's — with monotonic progress.
 //
 // The registry is generic: it does not know what the work does. The
-// driver supplies the Work; handlers submit it and read snapshots. Jobs
+// application rooms (exports, imports) plan the Work; handlers submit it
+// and read snapshots. It imports nothing of ours but errs and the
+// internal leaves docs/ARCHITECTURE.md lists (archtest). Jobs
 // are served from memory and stored durably (bbolt, boltstore.go);
 // after a restart unfinished ones are reattached through Options.Resume
 // (docs/ARCHITECTURE.md, "Reattach after a restart").
@@ -23,6 +25,7 @@ import (
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/internal/failpoint"
+	"github.com/hvport/hvport/internal/logctx"
 )
 
 // Options configure a Registry.
@@ -45,6 +48,24 @@ type Options struct {
 	// A kind without a function, or one that returns an error, fails the
 	// job as interrupted.
 	Resume map[Kind]Resume
+	// Observer, when not nil, is told of submissions, ends and bytes
+	// moved (metrics); nil observes nothing.
+	Observer Observer
+}
+
+// Observer is told what jobs do, for metrics (cmd/server hands the
+// registry the metrics room's). Its methods run on the registry's
+// goroutines, some under a job's lock: they must be quick, must not keep
+// what they are given, and must not call the registry.
+type Observer interface {
+	// JobSubmitted: a job of this kind was queued.
+	JobSubmitted(kind Kind)
+	// JobFinished: a job reached a terminal state (s.State); s.StartedAt
+	// is nil for one that never ran.
+	JobFinished(s Snapshot)
+	// JobBytes: a job moved n more bytes in phase (what its work reports
+	// through Reporter.Bytes, as increments).
+	JobBytes(kind Kind, phase string, n int64)
 }
 
 // Resume turns a job a restart interrupted back into Work. It runs in
@@ -129,7 +150,7 @@ func Open(opts Options, dir string) (*Registry, error) {
 	for _, rec := range st.load() {
 		j := &job{snap: snapshotFrom(rec), done: make(chan struct{}), now: r.opts.Now,
 			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save,
-			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint}
+			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint, obs: r.opts.Observer, counted: rec.BytesDone}
 		if rec.State.Terminal() {
 			close(j.done)
 		} else if r.reattachLocked(j) {
@@ -166,7 +187,7 @@ func (r *Registry) reattachLocked(j *job) bool {
 		var work Work
 		if work, err = resume(s, j.checkpoint); err == nil {
 			j.work, j.resumed = work, s.State != Queued
-			j.ctx, j.cancel = context.WithCancelCause(r.base)
+			j.ctx, j.cancel = context.WithCancelCause(r.jobContext(s.ID, s.RequestID))
 			if s.State == Cancelling {
 				j.cancel(errs.ErrCancelled) // the cancel was asked for before the restart
 			}
@@ -187,6 +208,9 @@ func (r *Registry) reattachLocked(j *job) bool {
 	// Its own kind: the host did nothing wrong, the server stopped.
 	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
 	close(j.done)
+	if j.obs != nil {
+		j.obs.JobFinished(j.snap)
+	}
 	j.rev++
 	r.store.save(j.recordLocked())
 	log.Warn("job interrupted by a restart", zap.Error(err))
@@ -196,7 +220,7 @@ func (r *Registry) reattachLocked(j *job) bool {
 // Submit queues work and returns the new job's snapshot.
 func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	j := &job{work: work, done: make(chan struct{}), now: r.opts.Now, key: spec.IdempotencyKey, fingerprint: spec.Fingerprint,
-		exclusive: spec.Exclusive}
+		exclusive: spec.Exclusive, obs: r.opts.Observer}
 	if spec.Checkpoint != nil {
 		b, err := json.Marshal(spec.Checkpoint)
 		if err != nil {
@@ -207,10 +231,12 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	if r.store != nil {
 		j.persist = r.store.save
 	}
-	j.ctx, j.cancel = context.WithCancelCause(r.base)
+	id := uuid.NewString()
+	j.ctx, j.cancel = context.WithCancelCause(r.jobContext(id, spec.RequestID))
 	j.snap = Snapshot{
-		ID: uuid.NewString(), Kind: spec.Kind, State: Queued, Phase: "queued",
+		ID: id, Kind: spec.Kind, State: Queued, Phase: "queued",
 		VM: spec.VM, Submitter: spec.Submitter, Directory: spec.Directory, Settings: spec.Settings, CreatedAt: r.opts.Now(),
+		RequestID: spec.RequestID,
 	}
 	r.mu.Lock()
 	if r.closed {
@@ -235,8 +261,57 @@ func (r *Registry) Submit(spec Spec, work Work) (Snapshot, error) {
 	r.pruneLocked()
 	r.mu.Unlock()
 	r.signal()
-	r.log.Info("job queued", zap.String("job_id", queued.ID), zap.String("kind", string(spec.Kind)), zap.String("vm", spec.VM.Name))
+	if j.obs != nil {
+		j.obs.JobSubmitted(spec.Kind)
+	}
+	r.log.Info("job queued", zap.String("job_id", queued.ID), zap.String("request_id", spec.RequestID), zap.String("kind", string(spec.Kind)), zap.String("vm", spec.VM.Name))
 	return queued, nil
+}
+
+// jobContext is the parent of a job's context: the registry's, carrying
+// the job's id and the request that created it for every line logged on
+// the job's behalf (internal/logctx), whichever room logs it.
+func (r *Registry) jobContext(id, requestID string) context.Context {
+	f := []zap.Field{zap.String("job_id", id)}
+	if requestID != "" {
+		f = append(f, zap.String("request_id", requestID))
+	}
+	return logctx.With(r.base, f...)
+}
+
+// Load counts the jobs that have not finished, by kind: queued (waiting
+// for a worker or for their VM) and running (running or cancelling).
+func (r *Registry) Load() (queued, running map[Kind]int) {
+	queued, running = map[Kind]int{}, map[Kind]int{}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, j := range r.order {
+		j.mu.Lock()
+		switch j.snap.State {
+		case Queued:
+			queued[j.snap.Kind]++
+		case Running, Cancelling:
+			running[j.snap.Kind]++
+		}
+		j.mu.Unlock()
+	}
+	return queued, running
+}
+
+// Check reports why the registry cannot take jobs now: it was shut
+// down, or its store is closed, does not answer a read, or failed its
+// last write (readiness).
+func (r *Registry) Check() error {
+	r.mu.Lock()
+	closed, st := r.closed, r.store
+	r.mu.Unlock()
+	if closed {
+		return errors.New("the job registry is shut down")
+	}
+	if st == nil {
+		return nil
+	}
+	return st.check()
 }
 
 // ByKey finds the job a request with this idempotency key started, and the
@@ -309,7 +384,7 @@ func (r *Registry) Cancel(id string) (Snapshot, error) {
 	}
 	j.unlockAndSave()
 	j.cancel(errs.ErrCancelled)
-	r.log.Info("job cancel requested", zap.String("job_id", id))
+	logctx.From(j.ctx, r.log).Info("job cancel requested")
 	return j.snapshot(), nil
 }
 
@@ -423,8 +498,7 @@ func (r *Registry) next() *job {
 
 func (r *Registry) run(j *job) {
 	j.mu.Lock()
-	id := j.snap.ID
-	log := r.log.With(zap.String("job_id", id))
+	log := logctx.From(j.ctx, r.log)
 	if j.resumed {
 		// Reattached after a restart: running (or cancelling) already,
 		// in the phase it had reached.

@@ -40,6 +40,7 @@ type record struct {
 	Err             *errRecord      `json:"error,omitempty"`
 	IdempotencyKey  string          `json:"idempotencyKey,omitempty"`
 	Fingerprint     string          `json:"fingerprint,omitempty"`
+	RequestID       string          `json:"requestId,omitempty"`
 	// Exclusive is Spec.Exclusive: a reattached job holds it again.
 	Exclusive string `json:"exclusive,omitempty"`
 	// Checkpoint is the work's resume state (Reporter.Checkpoint).
@@ -61,7 +62,7 @@ func (j *job) recordLocked() record {
 		VM: s.VM, Submitter: s.Submitter, Directory: s.Directory, WMIJob: s.WMIJob, Warnings: append([]string(nil), s.Warnings...),
 		BytesDone: s.BytesDone, BytesTotal: s.BytesTotal, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,
 		FinishedAt: s.FinishedAt, IdempotencyKey: j.key, Fingerprint: j.fingerprint, Rev: j.rev,
-		Exclusive: j.exclusive}
+		Exclusive: j.exclusive, RequestID: s.RequestID}
 	if !s.State.Terminal() {
 		rec.Checkpoint = j.checkpoint // a finished job needs no resume state
 	}
@@ -85,7 +86,8 @@ func (j *job) recordLocked() record {
 func snapshotFrom(rec record) Snapshot {
 	s := Snapshot{ID: rec.ID, Kind: rec.Kind, State: rec.State, PercentComplete: rec.PercentComplete, Phase: rec.Phase,
 		VM: rec.VM, Submitter: rec.Submitter, Directory: rec.Directory, WMIJob: rec.WMIJob, Warnings: rec.Warnings, BytesDone: rec.BytesDone,
-		BytesTotal: rec.BytesTotal, CreatedAt: rec.CreatedAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt}
+		BytesTotal: rec.BytesTotal, CreatedAt: rec.CreatedAt, StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
+		RequestID: rec.RequestID}
 	if len(rec.Settings) > 0 {
 		s.Settings = rec.Settings
 	}

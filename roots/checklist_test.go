@@ -16,8 +16,10 @@ import (
 // The Windows roots the lexical half of the checklist runs against.
 var winRoots = []string{`C:\exports`, `D:\data\import`}
 
-// checklistRow is one row of Part 3 of the security anchors
-// (shared/reference/security-anchors.md): "Windows path attacks to test".
+// checklistRow is one row of the 32-row Windows path checklist ("Windows
+// path attacks to test", Part 3 of the project's security anchors; see
+// docs/SECURITY.md): the table below is that checklist's copy in the
+// repository.
 type checklistRow struct {
 	n, class string
 

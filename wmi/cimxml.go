@@ -13,7 +13,7 @@ import (
 )
 
 // The CIM-XML here follows what SWbemObject.GetText_(1) writes on a
-// Hyper-V host (testdata/*.xml; hyperv-wmi-facts.md §4.1-4.2):
+// Hyper-V host (testdata/*.xml; docs/HYPERV.md#embedded-instances, #references):
 //
 //   - the system properties come first, with CLASSORIGIN="___SYSTEM";
 //   - then the class's properties in case-insensitive alphabetical order,

@@ -13,7 +13,7 @@ import (
 )
 
 // The two samples are real GetText_(1) output of a Windows Server 2012
-// Hyper-V host (see /work/shared/reference/cimxml-samples/README.md).
+// Hyper-V host (where they come from: testdata/README.md).
 const (
 	memorySample  = "testdata/v1-memory-setting-data.xml"
 	spawnedSample = "testdata/v1-spawned-global-setting-data.xml"

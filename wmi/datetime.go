@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// CIM datetime values are fixed-width strings (DSP0004; hyperv-wmi-facts.md
-// §3.2): a timestamp is "yyyymmddHHMMSS.mmmmmmsUUU", where s is + or - and
-// UUU the UTC offset in minutes; an interval is "ddddddddHHMMSS.mmmmmm:000".
+// CIM datetime values are fixed-width strings (DSP0004;
+// docs/HYPERV.md#jobs): a timestamp is "yyyymmddHHMMSS.mmmmmmsUUU", where
+// s is + or - and UUU the UTC offset in minutes; an interval is "ddddddddHHMMSS.mmmmmm:000".
 // Both are 25 characters long and share the '.' at index 14.
 const datetimeLen = 25
 

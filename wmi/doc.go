@@ -10,6 +10,10 @@
 // encodes and decodes.
 //
 // Hyper-V's own numbers (method return codes, JobState, EnabledState, ...)
-// live in msvm.go, each with its source, so that the driver and the
-// simulator share one copy of them.
+// live in msvm.go, each with its source (docs/HYPERV.md), so that the
+// driver and the simulator share one copy of them.
+//
+// Only the driver (package hyperv) calls through the seam; the rooms above
+// it may hold its values (Object, the msvm.go numbers, paths) but not use
+// Services, Params, Embed or the CIM-XML codec (internal/archtest).
 package wmi

@@ -7,7 +7,7 @@ import "context"
 // and os-win send as an embedded instance: the live object, edited, then
 // SWbemObjectEx.GetText_(1)
 // (learn.microsoft.com/windows/win32/wmisdk/swbemobjectex-gettext-;
-// hyperv-wmi-facts.md §4.1). The simulator does not implement it: its
+// docs/HYPERV.md#embedded-instances). The simulator does not implement it: its
 // embedded instances are EncodeInstance's.
 type InstanceTexter interface {
 	// InstanceText returns o as a CIM-XML (DTD 2.0) INSTANCE: the instance

@@ -3,7 +3,7 @@ package wmi
 import "fmt"
 
 // Namespaces. v1 exists up to Windows Server 2012 and is gone from 2012 R2
-// (hyperv-wmi-facts.md §1.1); v2 exists from 2012.
+// (docs/HYPERV.md#v1-availability); v2 exists from 2012.
 const (
 	NamespaceV2 = `root\virtualization\v2`
 	NamespaceV1 = `root\virtualization`
@@ -31,13 +31,13 @@ const (
 	ClassParameters                  = "__PARAMETERS"
 	// GetDefinitionFileSummaryInformation's out-parameter holds
 	// Msvm_SummaryInformation instances; the declared type is
-	// Msvm_SummaryInformationBase since Windows 10 1703 (§2.1).
+	// Msvm_SummaryInformationBase since Windows 10 1703 (docs/HYPERV.md#v2-methods).
 	ClassSummaryInformation     = "Msvm_SummaryInformation"
 	ClassSummaryInformationBase = "Msvm_SummaryInformationBase"
 )
 
 // Msvm_Error.MessageID values the driver can recognise. Microsoft publishes
-// no list (hyperv-wmi-facts.md §2.6, §7); this one is from the Compare-VM
+// no list (docs/HYPERV.md#validation, #uncertain); this one is from the Compare-VM
 // documentation's example.
 const (
 	// MessageIDSwitchNotFound: "Could not find Ethernet switch '<name>'.",
@@ -47,7 +47,7 @@ const (
 
 // Method return codes of the "Hyper-V style" methods (ExportSystemDefinition,
 // ImportSystemDefinition, ..., and v1's *Ex methods). Source: the method
-// pages listed in hyperv-wmi-facts.md §3.1. Note: github.com/microsoft/wmi
+// pages listed in docs/HYPERV.md#return-codes. Note: github.com/microsoft/wmi
 // swaps 32773 and 32775; these follow Microsoft's docs.
 const (
 	ReturnOK               uint32 = 0
@@ -70,7 +70,7 @@ const (
 )
 
 // CIM-style return codes (DestroySystem, ModifySystemSettings,
-// ModifyResourceSettings): hyperv-wmi-facts.md §3.1.
+// ModifyResourceSettings): docs/HYPERV.md#return-codes.
 const (
 	CIMReturnOK                     uint32 = 0
 	CIMReturnNotSupported           uint32 = 1
@@ -134,7 +134,7 @@ func CheckReturn(method, path string, out *Object, cimStyle bool) (job string, e
 	}
 }
 
-// Msvm_ConcreteJob.JobState (CIM_ConcreteJob; hyperv-wmi-facts.md §3.2).
+// Msvm_ConcreteJob.JobState (CIM_ConcreteJob; docs/HYPERV.md#jobs).
 const (
 	JobNew          uint16 = 2
 	JobStarting     uint16 = 3
@@ -266,7 +266,7 @@ const (
 )
 
 // v1 (root\virtualization) classes that v2 does not have, or names
-// differently ([v1 docs], hyperv-wmi-facts.md §1).
+// differently ([v1 docs], docs/HYPERV.md#v1).
 const (
 	// ClassGlobalSettingDataV1 holds the settings that do not change with
 	// snapshots: ExternalDataRoot, SnapshotDataRoot, ScopeOfResidence, ...

@@ -111,13 +111,13 @@ func (e HealthAPIVersion) Valid() bool {
 
 // Defines values for HealthStatus.
 const (
-	Ok HealthStatus = "ok"
+	HealthStatusOk HealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
 	default:
 		return false
@@ -250,6 +250,66 @@ func (e PrincipalKind) Valid() bool {
 	case PrincipalKindInsecureNoAuth:
 		return true
 	case PrincipalKindToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProbeChecksName.
+const (
+	AuditLog ProbeChecksName = "audit-log"
+	DataDir  ProbeChecksName = "data-dir"
+	JobStore ProbeChecksName = "job-store"
+	Wmi      ProbeChecksName = "wmi"
+)
+
+// Valid indicates whether the value is a known member of the ProbeChecksName enum.
+func (e ProbeChecksName) Valid() bool {
+	switch e {
+	case AuditLog:
+		return true
+	case DataDir:
+		return true
+	case JobStore:
+		return true
+	case Wmi:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProbeChecksStatus.
+const (
+	ProbeChecksStatusFailed ProbeChecksStatus = "failed"
+	ProbeChecksStatusOk     ProbeChecksStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ProbeChecksStatus enum.
+func (e ProbeChecksStatus) Valid() bool {
+	switch e {
+	case ProbeChecksStatusFailed:
+		return true
+	case ProbeChecksStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProbeStatus.
+const (
+	ProbeStatusOk          ProbeStatus = "ok"
+	ProbeStatusUnavailable ProbeStatus = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the ProbeStatus enum.
+func (e ProbeStatus) Valid() bool {
+	switch e {
+	case ProbeStatusOk:
+		return true
+	case ProbeStatusUnavailable:
 		return true
 	default:
 		return false
@@ -676,8 +736,11 @@ type ImportResult struct {
 	CopiedBytes           int64            `json:"copiedBytes"`
 	CopiedFiles           int64            `json:"copiedFiles"`
 	Mode                  ImportResultMode `json:"mode"`
-	VM                    VMRefObject      `json:"vm"`
-	VMLocation            string           `json:"vmLocation"`
+
+	// Transfer For an import from another agent, what was received.
+	Transfer   *TransferResult `json:"transfer,omitempty"`
+	VM         VMRefObject     `json:"vm"`
+	VMLocation string          `json:"vmLocation"`
 }
 
 // ImportResultMode defines model for ImportResult.Mode.
@@ -781,8 +844,24 @@ type Job struct {
 	// PercentComplete Never decreases; 100 only once the job has completed.
 	PercentComplete int64 `json:"percentComplete"`
 
-	// Phase queued, starting, preparing, exporting, verifying, publishing, cleaning-up, cancelling, completed, failed, cancelled
+	// Phase The step the job is in. The registry's: `queued`, `waiting for VM`
+	// (queued behind another job on the same VM), `starting`, `cancelling`,
+	// and at the end `completed`, `failed`, `cancelled` or `interrupted` (a
+	// restart could not resume it). Exports: `preparing`, `exporting`
+	// (Hyper-V writes the export), `verifying` (checked and hashed),
+	// `publishing`, `cleaning-up` (after a failure or a cancel). Verify jobs:
+	// `verifying`. Imports: `transferring` (from another agent, then
+	// `verifying` it), `planning`, `fixing-up`, `copying` (the disks),
+	// `validating`, `realizing` (v2) or `importing` (v1), `cleaning-up`
+	// (rolling back), and after a restart `waiting for Hyper-V`. Clients
+	// should show unknown phases as they are.
 	Phase string `json:"phase"`
+
+	// RequestID The X-Request-Id of the request that created the job (an idempotent
+	// retry finds the first one's); the server's log lines for the job carry
+	// it as request_id, and its own as job_id. Null for jobs recorded before
+	// requests had ids.
+	RequestID *string `json:"requestId"`
 
 	// Result What the job produced, once completed.
 	Result *Job_Result `json:"result"`
@@ -840,7 +919,9 @@ type JobSummary struct {
 	ID              string     `json:"id"`
 	Kind            JobKind    `json:"kind"`
 	PercentComplete int64      `json:"percentComplete"`
-	Phase           string     `json:"phase"`
+
+	// Phase The step the job is in (the values are listed at Job.phase).
+	Phase string `json:"phase"`
 
 	// Source For an import, the exported VM it imports; null for other jobs.
 	Source    *VMRefObject `json:"source"`
@@ -882,6 +963,25 @@ type Principal struct {
 
 // PrincipalKind defines model for Principal.Kind.
 type PrincipalKind string
+
+// Probe A probe's answer. `checks` only with `?verbose` and reader
+// credentials, each check `ok` or `failed`, never why.
+type Probe struct {
+	Checks *[]struct {
+		Name   ProbeChecksName   `json:"name"`
+		Status ProbeChecksStatus `json:"status"`
+	} `json:"checks,omitempty"`
+	Status ProbeStatus `json:"status"`
+}
+
+// ProbeChecksName defines model for Probe.Checks.Name.
+type ProbeChecksName string
+
+// ProbeChecksStatus defines model for Probe.Checks.Status.
+type ProbeChecksStatus string
+
+// ProbeStatus defines model for Probe.Status.
+type ProbeStatus string
 
 // Problem defines model for Problem.
 type Problem struct {
@@ -967,6 +1067,21 @@ type TokenRequest struct {
 	Vms *[]string `json:"vms,omitempty"`
 }
 
+// TransferResult For an import from another agent, what was received.
+type TransferResult struct {
+	// ExportID The received export: on this host until a copying import removes it.
+	ExportID string `json:"exportId"`
+
+	// ReceivedBytes What came over the network for it, every attempt and restart included (0 when it was here already).
+	ReceivedBytes int64 `json:"receivedBytes"`
+
+	// Source The export's URL on the other agent.
+	Source string `json:"source"`
+
+	// TotalBytes The export's size.
+	TotalBytes int64 `json:"totalBytes"`
+}
+
 // VM defines model for VM.
 type VM struct {
 	// ID The VM GUID (Msvm_ComputerSystem.Name).
@@ -1038,6 +1153,9 @@ type IfRange = string
 // JobID defines model for JobID.
 type JobID = string
 
+// ProbeVerbose defines model for ProbeVerbose.
+type ProbeVerbose = string
+
 // Range defines model for Range.
 type Range = string
 
@@ -1049,6 +1167,18 @@ type RangeNotSatisfiable = Problem
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Problem
+
+// GetLivenessParams defines parameters for GetLiveness.
+type GetLivenessParams struct {
+	// Verbose List each check with ok or failed (only for a caller with reader credentials or higher).
+	Verbose *ProbeVerbose `form:"verbose,omitempty" json:"verbose,omitempty"`
+}
+
+// GetReadinessParams defines parameters for GetReadiness.
+type GetReadinessParams struct {
+	// Verbose List each check with ok or failed (only for a caller with reader credentials or higher).
+	Verbose *ProbeVerbose `form:"verbose,omitempty" json:"verbose,omitempty"`
+}
 
 // GetExportFileParams defines parameters for GetExportFile.
 type GetExportFileParams struct {
@@ -1373,6 +1503,53 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetDocs This API's reference page (public)
+	//
+	// An HTML page that renders this document with Redoc, every script in
+	// the binary. It holds no spec: in the browser it fetches
+	// `GET /v1/openapi.yaml` with a token typed into the page (or given
+	// as `/docs#token=…`, which stays in the browser), so reading the
+	// reference still needs the reader role.
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocsAsset A file of the reference page (public)
+	//
+	// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
+	GetDocsAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLiveness Liveness probe (public)
+	//
+	// Answers 200 while the process serves HTTP (kubelet's livez). It
+	// says nothing about the host; `?verbose` lists nothing here.
+	//
+	// Corresponds with GET /healthz (the `GetLiveness` operationId).
+	GetLiveness(ctx context.Context, params *GetLivenessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMetrics Prometheus metrics
+	//
+	// The Prometheus text exposition format: HTTP requests by route
+	// pattern, jobs, bytes copied, hashed and transferred, WMI calls,
+	// Hyper-V job polls, audit write failures, authentication failures,
+	// readiness, the Go runtime and the process (README, "Operations").
+	// No label holds a VM name or id, a path or a job id.
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReadiness Readiness probe (public)
+	//
+	// 200 when every readiness check passes, 503 when one fails: the WMI
+	// backend answers a cheap query (`wmi`), the data directory and the
+	// audit log can be written (`data-dir`, `audit-log`), the job store
+	// is open (`job-store`). Without credentials only the status; with
+	// `?verbose` and reader credentials (or higher) also each check's
+	// name and `ok` or `failed` — never why: the server's log says why.
+	//
+	// Corresponds with GET /readyz (the `GetReadiness` operationId).
+	GetReadiness(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListExports Complete exports found under the export roots, newest first
 	//
 	// A directory counts as an export only when it holds a valid hvport-manifest.json, which is written last.
@@ -1664,6 +1841,103 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/vms/{vm}/exports (the `StartExport` operationId).
 	StartExport(ctx context.Context, vm VMRef, params *StartExportParams, body StartExportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetDocs This API's reference page (public)
+//
+// An HTML page that renders this document with Redoc, every script in
+// the binary. It holds no spec: in the browser it fetches
+// `GET /v1/openapi.yaml` with a token typed into the page (or given
+// as `/docs#token=…`, which stays in the browser), so reading the
+// reference still needs the reader role.
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *Client) GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocsAsset A file of the reference page (public)
+//
+// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
+func (c *Client) GetDocsAsset(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsAssetRequest(c.Server, asset)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLiveness Liveness probe (public)
+//
+// Answers 200 while the process serves HTTP (kubelet's livez). It
+// says nothing about the host; `?verbose` lists nothing here.
+//
+// Corresponds with GET /healthz (the `GetLiveness` operationId).
+func (c *Client) GetLiveness(ctx context.Context, params *GetLivenessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLivenessRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMetrics Prometheus metrics
+//
+// The Prometheus text exposition format: HTTP requests by route
+// pattern, jobs, bytes copied, hashed and transferred, WMI calls,
+// Hyper-V job polls, audit write failures, authentication failures,
+// readiness, the Go runtime and the process (README, "Operations").
+// No label holds a VM name or id, a path or a job id.
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReadiness Readiness probe (public)
+//
+// 200 when every readiness check passes, 503 when one fails: the WMI
+// backend answers a cheap query (`wmi`), the data directory and the
+// audit log can be written (`data-dir`, `audit-log`), the job store
+// is open (`job-store`). Without credentials only the status; with
+// `?verbose` and reader credentials (or higher) also each check's
+// name and `ok` or `failed` — never why: the server's log says why.
+//
+// Corresponds with GET /readyz (the `GetReadiness` operationId).
+func (c *Client) GetReadiness(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReadinessRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListExports Complete exports found under the export roots, newest first
@@ -2296,6 +2570,202 @@ func (c *Client) StartExport(ctx context.Context, vm VMRef, params *StartExportP
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetDocsRequest constructs an http.Request for the GetDocs method
+func NewGetDocsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDocsAssetRequest constructs an http.Request for the GetDocsAsset method
+func NewGetDocsAssetRequest(server string, asset string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetLivenessRequest constructs an http.Request for the GetLiveness method
+func NewGetLivenessRequest(server string, params *GetLivenessParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Verbose != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "verbose", *params.Verbose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMetricsRequest constructs an http.Request for the GetMetrics method
+func NewGetMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReadinessRequest constructs an http.Request for the GetReadiness method
+func NewGetReadinessRequest(server string, params *GetReadinessParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/readyz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Verbose != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "verbose", *params.Verbose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListExportsRequest constructs an http.Request for the ListExports method
@@ -3599,6 +4069,63 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetDocsWithResponse This API's reference page (public)
+	//
+	// An HTML page that renders this document with Redoc, every script in
+	// the binary. It holds no spec: in the browser it fetches
+	// `GET /v1/openapi.yaml` with a token typed into the page (or given
+	// as `/docs#token=…`, which stays in the browser), so reading the
+	// reference still needs the reader role.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDocsResponse, error)
+
+	// GetDocsAssetWithResponse A file of the reference page (public)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
+	GetDocsAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetDocsAssetResponse, error)
+
+	// GetLivenessWithResponse Liveness probe (public)
+	//
+	// Answers 200 while the process serves HTTP (kubelet's livez). It
+	// says nothing about the host; `?verbose` lists nothing here.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /healthz (the `GetLiveness` operationId).
+	GetLivenessWithResponse(ctx context.Context, params *GetLivenessParams, reqEditors ...RequestEditorFn) (*GetLivenessResponse, error)
+
+	// GetMetricsWithResponse Prometheus metrics
+	//
+	// The Prometheus text exposition format: HTTP requests by route
+	// pattern, jobs, bytes copied, hashed and transferred, WMI calls,
+	// Hyper-V job polls, audit write failures, authentication failures,
+	// readiness, the Go runtime and the process (README, "Operations").
+	// No label holds a VM name or id, a path or a job id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
+	// GetReadinessWithResponse Readiness probe (public)
+	//
+	// 200 when every readiness check passes, 503 when one fails: the WMI
+	// backend answers a cheap query (`wmi`), the data directory and the
+	// audit log can be written (`data-dir`, `audit-log`), the job store
+	// is open (`job-store`). Without credentials only the status; with
+	// `?verbose` and reader credentials (or higher) also each check's
+	// name and `ok` or `failed` — never why: the server's log says why.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /readyz (the `GetReadiness` operationId).
+	GetReadinessWithResponse(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+
 	// ListExportsWithResponse Complete exports found under the export roots, newest first
 	//
 	// A directory counts as an export only when it holds a valid hvport-manifest.json, which is written last.
@@ -3938,6 +4465,260 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/vms/{vm}/exports (the `StartExport` operationId).
 	StartExportWithResponse(ctx context.Context, vm VMRef, params *StartExportParams, body StartExportJSONRequestBody, reqEditors ...RequestEditorFn) (*StartExportResponse, error)
+}
+
+type GetDocsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetDocsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDocsAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDocsAssetResponse) GetApplicationProblemJSON404() *Problem {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetDocsAssetResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetLivenessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Probe
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLivenessResponse) GetJSON200() *Probe {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetLivenessResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLivenessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLivenessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLivenessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLivenessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMetricsResponse401Headers the declared response headers of an HTTP 401 response for GetMetrics
+type GetMetricsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Problem
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMetricsResponse401Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationProblemJSON403() *Problem {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReadinessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Probe
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Probe
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReadinessResponse) GetJSON200() *Probe {
+	return r.JSON200
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReadinessResponse) GetJSON503() *Probe {
+	return r.JSON503
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReadinessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReadinessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReadinessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListExportsResponse401Headers the declared response headers of an HTTP 401 response for ListExports
@@ -5663,6 +6444,8 @@ type GetOpenAPIResponse401Headers struct {
 type GetOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *map[string]interface{}
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *string
 	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -5673,6 +6456,11 @@ type GetOpenAPIResponse struct {
 	ApplicationProblemJSONDefault *Problem
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetOpenAPIResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenAPIResponse) GetJSON200() *map[string]interface{} {
+	return r.JSON200
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -6540,6 +7328,93 @@ func (r StartExportResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsWithResponse This API's reference page (public)
+//
+// An HTML page that renders this document with Redoc, every script in
+// the binary. It holds no spec: in the browser it fetches
+// `GET /v1/openapi.yaml` with a token typed into the page (or given
+// as `/docs#token=…`, which stays in the browser), so reading the
+// reference still needs the reader role.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *ClientWithResponses) GetDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDocsResponse, error) {
+	rsp, err := c.GetDocs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsResponse(rsp)
+}
+
+// GetDocsAssetWithResponse A file of the reference page (public)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
+func (c *ClientWithResponses) GetDocsAssetWithResponse(ctx context.Context, asset string, reqEditors ...RequestEditorFn) (*GetDocsAssetResponse, error) {
+	rsp, err := c.GetDocsAsset(ctx, asset, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsAssetResponse(rsp)
+}
+
+// GetLivenessWithResponse Liveness probe (public)
+//
+// Answers 200 while the process serves HTTP (kubelet's livez). It
+// says nothing about the host; `?verbose` lists nothing here.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /healthz (the `GetLiveness` operationId).
+func (c *ClientWithResponses) GetLivenessWithResponse(ctx context.Context, params *GetLivenessParams, reqEditors ...RequestEditorFn) (*GetLivenessResponse, error) {
+	rsp, err := c.GetLiveness(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLivenessResponse(rsp)
+}
+
+// GetMetricsWithResponse Prometheus metrics
+//
+// The Prometheus text exposition format: HTTP requests by route
+// pattern, jobs, bytes copied, hashed and transferred, WMI calls,
+// Hyper-V job polls, audit write failures, authentication failures,
+// readiness, the Go runtime and the process (README, "Operations").
+// No label holds a VM name or id, a path or a job id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error) {
+	rsp, err := c.GetMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsResponse(rsp)
+}
+
+// GetReadinessWithResponse Readiness probe (public)
+//
+// 200 when every readiness check passes, 503 when one fails: the WMI
+// backend answers a cheap query (`wmi`), the data directory and the
+// audit log can be written (`data-dir`, `audit-log`), the job store
+// is open (`job-store`). Without credentials only the status; with
+// `?verbose` and reader credentials (or higher) also each check's
+// name and `ok` or `failed` — never why: the server's log says why.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /readyz (the `GetReadiness` operationId).
+func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error) {
+	rsp, err := c.GetReadiness(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReadinessResponse(rsp)
+}
+
 // ListExportsWithResponse Complete exports found under the export roots, newest first
 //
 // A directory counts as an export only when it holds a valid hvport-manifest.json, which is written last.
@@ -7082,6 +7957,197 @@ func (c *ClientWithResponses) StartExportWithResponse(ctx context.Context, vm VM
 		return nil, err
 	}
 	return ParseStartExportResponse(rsp)
+}
+
+// ParseGetDocsResponse parses an HTTP response from a GetDocsWithResponse call
+func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsAssetResponse parses an HTTP response from a GetDocsAssetWithResponse call
+func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetLivenessResponse parses an HTTP response from a GetLivenessWithResponse call
+func ParseGetLivenessResponse(rsp *http.Response) (*GetLivenessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLivenessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Probe
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMetricsResponse parses an HTTP response from a GetMetricsWithResponse call
+func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetMetricsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReadinessResponse parses an HTTP response from a GetReadinessWithResponse call
+func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReadinessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Probe
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Probe
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseListExportsResponse parses an HTTP response from a ListExportsWithResponse call
@@ -8723,6 +9789,13 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
 		var dest string
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {

@@ -121,5 +121,5 @@ func (a *app) exportsCommand() *cobra.Command {
 			return nil
 		},
 	}
-	return a.group("exports", "List, show, verify and delete exports", list, show, verify, del)
+	return a.group("exports", "List, show, verify, download and delete exports", list, show, verify, a.exportsDownloadCommand(), del)
 }

@@ -29,13 +29,24 @@ func jobLabel(j client.Job) string {
 }
 
 func (a *app) newDisplay(ctx context.Context, jobs []client.Job) display {
+	labels := make([]string, len(jobs))
+	for i, j := range jobs {
+		labels[i] = jobLabel(j)
+	}
+	return a.newLabeledDisplay(ctx, jobs, labels)
+}
+
+// newLabeledDisplay is newDisplay with the labels given: for progress
+// that is not one server job (a download, a copy across two hosts), fed
+// with jobs made up to show it.
+func (a *app) newLabeledDisplay(ctx context.Context, jobs []client.Job, labels []string) display {
 	switch {
 	case a.quiet || a.noProgress:
 		return nopDisplay{}
 	case a.stderrTTY:
-		return newBarDisplay(ctx, a.stderr, jobs)
+		return newBarDisplay(ctx, a.stderr, jobs, labels)
 	}
-	return newLineDisplay(a.stderr, jobs)
+	return newLineDisplay(a.stderr, labels)
 }
 
 type nopDisplay struct{}
@@ -54,12 +65,8 @@ type lineDisplay struct {
 	start  time.Time
 }
 
-func newLineDisplay(w io.Writer, jobs []client.Job) *lineDisplay {
-	d := &lineDisplay{w: w, labels: make([]string, len(jobs)), phase: make([]string, len(jobs)), start: time.Now()}
-	for i, j := range jobs {
-		d.labels[i] = jobLabel(j)
-	}
-	return d
+func newLineDisplay(w io.Writer, labels []string) *lineDisplay {
+	return &lineDisplay{w: w, labels: labels, phase: make([]string, len(labels)), start: time.Now()}
 }
 
 func (d *lineDisplay) update(i int, j client.Job) {
@@ -109,13 +116,13 @@ type barState struct {
 	final      string
 }
 
-func newBarDisplay(ctx context.Context, w io.Writer, jobs []client.Job) *barDisplay {
+func newBarDisplay(ctx context.Context, w io.Writer, jobs []client.Job, labels []string) *barDisplay {
 	d := &barDisplay{p: mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithRefreshRate(120*time.Millisecond))}
-	for _, j := range jobs {
+	for i, j := range jobs {
 		st := &barState{job: j, phaseStart: time.Now()}
 		bar := d.p.New(100, mpb.BarStyle().Lbound("[").Rbound("]"),
 			mpb.PrependDecorators(
-				decor.Name(jobLabel(j), decor.WCSyncSpaceR),
+				decor.Name(labels[i], decor.WCSyncSpaceR),
 				decor.Any(st.phaseText, decor.WCSyncSpaceR),
 			),
 			mpb.AppendDecorators(

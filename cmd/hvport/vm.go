@@ -32,7 +32,7 @@ are listed (the exit code is that host's only when no host answered).`,
 		RunE:              a.vmShow,
 		ValidArgsFunction: a.completeVMs,
 	}
-	return a.group("vm", "List and show VMs", list, show)
+	return a.group("vm", "List, show and copy VMs", list, show, a.vmCopyCommand())
 }
 
 // vmItem is a VM as listed: its details, and the host with --all-hosts.

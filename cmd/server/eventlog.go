@@ -21,6 +21,11 @@ const (
 	eventIDInfo    uint32 = 1
 	eventIDWarning uint32 = 2
 	eventIDError   uint32 = 3
+	// The readiness watcher's episodes (readiness.go), each with its own
+	// ID so that monitoring can match them: not ready for more than a
+	// minute (a warning), ready again (information).
+	eventIDNotReady   uint32 = 4
+	eventIDReadyAgain uint32 = 5
 )
 
 // eventCore is a zap core that copies log entries to the Windows event
@@ -48,7 +53,7 @@ func newEventCore(sink eventSink) zapcore.Core {
 	return &eventCore{
 		enc:      zapcore.NewConsoleEncoder(encCfg),
 		sink:     sink,
-		infoFrom: map[string]bool{"": true, "service": true},
+		infoFrom: map[string]bool{"": true, "service": true, readinessLogger: true},
 	}
 }
 
@@ -80,11 +85,16 @@ func (c *eventCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	}
 	msg := strings.TrimRight(buf.String(), "\n")
 	buf.Free()
+	readiness := e.LoggerName == readinessLogger
 	switch {
 	case e.Level >= zapcore.ErrorLevel:
 		return c.sink.Error(eventIDError, msg)
+	case e.Level == zapcore.WarnLevel && readiness:
+		return c.sink.Warning(eventIDNotReady, msg)
 	case e.Level == zapcore.WarnLevel:
 		return c.sink.Warning(eventIDWarning, msg)
+	case readiness:
+		return c.sink.Info(eventIDReadyAgain, msg)
 	}
 	return c.sink.Info(eventIDInfo, msg)
 }

@@ -45,3 +45,17 @@ func TestEventCore(t *testing.T) {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(sink.events, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// The readiness watcher's episode lines have their own event IDs; its
+// per-check lines stay out of the event log.
+func TestEventCoreReadinessIDs(t *testing.T) {
+	sink := &fakeSink{}
+	log := zap.New(newEventCore(sink))
+	log.Named(readinessLogger).Warn("hvport is not ready")
+	log.Named(readinessLogger).Info("hvport is ready again")
+	log.Named(readinessLogger).Named("checks").Info("readiness check fails")
+	want := "warning 4 readiness\thvport is not ready\ninfo 5 readiness\thvport is ready again"
+	if got := strings.Join(sink.events, "\n"); got != want {
+		t.Fatalf("events:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -27,7 +27,9 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/internal/dirlock"
+	"github.com/hvport/hvport/internal/readiness"
 	"github.com/hvport/hvport/jobs"
+	"github.com/hvport/hvport/metrics"
 	"github.com/hvport/hvport/roots"
 	"github.com/hvport/hvport/transfers"
 )
@@ -116,7 +118,9 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		return err
 	}
 	defer lock.Release()
-	sec, err := openSecurity(cfg, log)
+	// Metrics (GET /metrics): the rooms are measured through their hooks.
+	m := metrics.New()
+	sec, err := openSecurity(cfg, log, m)
 	if err != nil {
 		return err
 	}
@@ -127,7 +131,7 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		return err
 	}
 	defer be.close()
-	drv, err := hyperv.New(be.svc, hyperv.Options{PollInterval: cfg.PollInterval, Logger: log.Named("hyperv")})
+	drv, err := hyperv.New(m.WMI(be.svc), hyperv.Options{PollInterval: cfg.PollInterval, Logger: log.Named("hyperv")})
 	if err != nil {
 		return err
 	}
@@ -156,11 +160,24 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	// Jobs are kept in <data-dir>/jobs: their history survives a restart,
 	// and the ones a restart interrupted are reattached (resumers).
 	reg, err := jobs.Open(jobs.Options{Workers: cfg.Jobs.Workers, MaxQueued: cfg.Jobs.MaxQueued, Retain: cfg.Jobs.Retain, MaxAge: cfg.Jobs.MaxAge, Logger: log.Named("jobs"),
-		Resume: resumers(expSvc, impSvc)},
+		Resume: resumers(expSvc, impSvc), Observer: m},
 		filepath.Join(cfg.DataDir, "jobs"))
 	if err != nil {
 		return err
 	}
+	m.WatchJobs(reg)
+	// Readiness (GET /readyz, and the watcher that reports a long failure:
+	// readiness.go).
+	checks := readiness.Standard(drv.Ping, cfg.DataDir, sec.Audit.Ready, reg.Check)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		tick := time.NewTicker(readinessEvery)
+		defer tick.Stop()
+		watchReadiness(watchCtx, tick.C, time.Now, checks, m, log)
+	}()
+	defer func() { stopWatch(); <-watchDone }()
 	// The sweep starts after the registry reattached its jobs: they have
 	// claimed their staging directories, which it leaves alone.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
@@ -169,7 +186,7 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 	// Closed when the shutdown begins: the handlers drain (drain.go).
 	draining := make(chan struct{})
 	router := handlers.NewRouter(handlers.Deps{Driver: drv, Exports: expSvc, Imports: impSvc, Jobs: reg, Logger: log, Backend: be.name, Security: sec,
-		Draining: draining})
+		Draining: draining, Metrics: m, Readiness: checks, ReadinessMaxAge: time.Second})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// The groups whose members may use Hyper-V's WMI API (hyperv-wmi-facts.md
-// §6.14): BUILTIN\Administrators and BUILTIN\Hyper-V Administrators.
+// The groups whose members may use Hyper-V's WMI API
+// (docs/HYPERV.md#pitfall-rights): BUILTIN\Administrators and
+// BUILTIN\Hyper-V Administrators.
 const (
 	sidAdministrators       = "S-1-5-32-544"
 	sidHyperVAdministrators = "S-1-5-32-578"

@@ -9,16 +9,18 @@ import (
 	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/handlers"
 	"github.com/hvport/hvport/internal/secfile"
+	"github.com/hvport/hvport/metrics"
 )
 
 // openSecurity opens the token store (creating the first admin token on a
-// fresh data directory), the audit log and the certificate allowlist.
-func openSecurity(cfg Config, log *zap.Logger) (handlers.Security, error) {
+// fresh data directory), the audit log (whose failed writes m counts) and
+// the certificate allowlist.
+func openSecurity(cfg Config, log *zap.Logger, m *metrics.Metrics) (handlers.Security, error) {
 	auditPath := cfg.AuditLog
 	if auditPath == "" {
 		auditPath = filepath.Join(cfg.DataDir, "audit.log")
 	}
-	sec := handlers.Security{Audit: audit.Open(auditPath, audit.Options{}), InsecureNoAuth: cfg.InsecureNoAuth}
+	sec := handlers.Security{Audit: audit.Open(auditPath, audit.Options{WriteFailed: m.AuditWriteFailed}), InsecureNoAuth: cfg.InsecureNoAuth}
 	if err := sec.Audit.Check(); err != nil {
 		// Reads go on; every change is refused with 503 until it is fixed.
 		log.Error("the audit log cannot be written: changes are refused until it can", zap.String("audit_log", auditPath), zap.Error(err))

@@ -34,6 +34,10 @@ func Router() (routers.Router, error) {
 		// object, which is not what a client receives).
 		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder)
+		// The reference page and its files (GET /docs).
+		for _, t := range []string{"text/html", "text/javascript", "text/css"} {
+			openapi3filter.RegisterBodyDecoder(t, openapi3filter.FileBodyDecoder)
+		}
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(api.OpenAPI)
 		if err != nil {

@@ -15,7 +15,7 @@ var _ wmi.InstanceTexter = (*Conn)(nil)
 
 // wbemObjectTextFormatCIMDTD20 is WbemObjectTextFormatEnum's CIM DTD 2.0
 // (wbemdisp.h; WMI_OBJ_TEXT_CIM_DTD_2_0 in wbemcli.h), the format every
-// Hyper-V sample passes to GetText_ (hyperv-wmi-facts.md §4.1).
+// Hyper-V sample passes to GetText_ (docs/HYPERV.md#embedded-instances).
 const wbemObjectTextFormatCIMDTD20 = 1
 
 // InstanceText implements wmi.InstanceTexter the way Microsoft's Hyper-V

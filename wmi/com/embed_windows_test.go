@@ -100,7 +100,7 @@ func TestInstanceText(t *testing.T) {
 
 // sameValue compares property values, taking an empty array for NULL: WMI
 // writes an empty array as a PROPERTY.ARRAY without VALUE.ARRAY
-// (hyperv-wmi-facts.md §4.1), which decodes as NULL.
+// (docs/HYPERV.md#embedded-instances), which decodes as NULL.
 func sameValue(a, b any) bool {
 	empty := func(v any) bool {
 		r := reflect.ValueOf(v)

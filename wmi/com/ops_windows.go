@@ -50,7 +50,7 @@ func (c *Conn) get(path string) (*wmi.Object, error) {
 // execMethod follows the scripting samples: spawn the method's
 // InParameters, set each parameter by name, call ExecMethod_
 // (learn.microsoft.com/windows/win32/wmisdk/swbemobject-execmethod-;
-// hyperv-wmi-facts.md §4.4).
+// docs/HYPERV.md#com-calls).
 func (c *Conn) execMethod(path, method string, in wmi.Params) (*wmi.Object, error) {
 	obj, err := callObject(c.services, "Get", path)
 	if err != nil {
@@ -232,7 +232,7 @@ func propertyType(p *ole.IDispatch) (wmi.CIMType, bool, error) {
 
 // putProperty sets property p (named name) of obj to val through
 // SWbemProperty.Value, the way the samples do
-// (Properties_.Item(name).Value = v; hyperv-wmi-facts.md §4.4). Where that
+// (Properties_.Item(name).Value = v; docs/HYPERV.md#com-calls). Where that
 // is not implemented (Wine), it sets the object's own named property
 // instead (obj.Name = v, which Wine's SWbemObject converts to the declared
 // type itself: dlls/wbemdisp/locator.c, object_Invoke).

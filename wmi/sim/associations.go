@@ -8,7 +8,7 @@ import (
 
 // The associations the simulator answers ASSOCIATORS OF queries with, by
 // association class and roles as in the [v2 docs] pages and the
-// samples in hyperv-wmi-facts.md §2.2/§2.4:
+// samples in docs/HYPERV.md#v2-export-settings, #import-sequence:
 //
 //	Msvm_SettingsDefineState         ManagedElement=VM        SettingData=VM's VSSD
 //	Msvm_ElementSettingData          ManagedElement=VM        SettingData=VM's VSSD

@@ -11,7 +11,7 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// Msvm_ConcreteJob (hyperv-wmi-facts.md §3.2, [v2 docs] msvm-concretejob):
+// Msvm_ConcreteJob (docs/HYPERV.md#jobs, [v2 docs] msvm-concretejob):
 // an asynchronous method returns 4096 and the path of a job,
 // …:Msvm_ConcreteJob.InstanceID="<GUID>". The job moves 3 Starting →
 // 4 Running → 7 Completed, or ends in 10 Exception (a failure), or through

@@ -10,7 +10,7 @@ import (
 // Msvm_ConcreteJob as WMI shows it: the instance and its methods.
 //
 // RequestStateChange(RequestedState, TimeoutPeriod), decided here as the
-// docs leave it open (§3.2, §7):
+// docs leave it open (docs/HYPERV.md#jobs, #uncertain):
 //   - 5 Kill and 4 Terminate stop the work between two copy chunks, remove
 //     what the job wrote, and end the job in 9 Killed or 8 Terminated;
 //     the call returns 0 once the job has ended (TimeoutPeriod is

@@ -23,8 +23,7 @@ const (
 	kindPlannedSnapshot       = "plannedSnapshot"
 )
 
-// Folder and file names of Hyper-V's layout (hyperv-wmi-facts.md §5.1,
-// §5.3).
+// Folder and file names of Hyper-V's layout (docs/HYPERV.md#file-types, #export-layout).
 const (
 	dirHyperV           = "Hyper-V"
 	dirVirtualMachines  = "Virtual Machines"

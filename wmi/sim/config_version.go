@@ -7,7 +7,7 @@ import (
 )
 
 // VM configuration versions a host supports, by Windows Server release
-// (hyperv-wmi-facts.md §2.7, from the Windows Server docs' "Upgrade
+// (docs/HYPERV.md#config-versions, from the Windows Server docs' "Upgrade
 // virtual machine version" page). 2012 R2 (5.0 only, .xml configurations)
 // is left out: the simulator models 2016 and later.
 var hostReleases = map[string]versionRange{

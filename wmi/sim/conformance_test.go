@@ -52,7 +52,7 @@ func TestConformanceValidation(t *testing.T) {
 
 // TestConformanceJobErrors checks GetErrorEx on a completed and a failed
 // job in each namespace (v1 has no ValidatePlannedSystem: its import
-// reports through the job, facts §1.2).
+// reports through the job, docs/HYPERV.md#v1-methods).
 func TestConformanceJobErrors(t *testing.T) {
 	t.Parallel()
 	t.Run(wmi.NamespaceV2, func(t *testing.T) {

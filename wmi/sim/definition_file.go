@@ -17,7 +17,7 @@ import (
 //
 // ImportSystemDefinition's documentation asks for "a fully qualified path
 // to the system definition file (.xml or .exp)"; hosts since 2016 take
-// .vmcx (hyperv-wmi-facts.md §2.1). The simulator reads only .vmcx: the
+// .vmcx (docs/HYPERV.md#v2-methods). The simulator reads only .vmcx: the
 // version 5.0 .xml of 2012 R2 exports and 2008 R2's .exp are not modelled
 // and give 32773 Invalid parameter, like a path that is not absolute,
 // names no regular file, or holds no readable configuration of a VM.
@@ -69,7 +69,7 @@ func readDefinition(path string, allowSnapshot bool) (def *definition, code uint
 
 // parentIfNamed returns dir's parent when dir is named name (any case),
 // else dir itself: the export root of "<root>\Virtual Machines\x.vmcx" or
-// "<root>\Snapshots\y.vmcx" (facts §5.3: importers take the parent of the
+// "<root>\Snapshots\y.vmcx" (docs/HYPERV.md#export-layout: importers take the parent of the
 // folder holding the configuration as the root).
 func parentIfNamed(dir, name string) string {
 	if strings.EqualFold(filepath.Base(dir), name) {

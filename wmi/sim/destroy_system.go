@@ -15,15 +15,16 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// Msvm_VirtualSystemManagementService.DestroySystem (hyperv-wmi-facts.md
-// §2.1, §3.1), with the CIM-style return codes:
+// Msvm_VirtualSystemManagementService.DestroySystem
+// (docs/HYPERV.md#v2-methods, #return-codes), with the CIM-style return
+// codes:
 //
 //	uint32 DestroySystem([in] CIM_ComputerSystem REF AffectedSystem,
 //	    [out] CIM_ConcreteJob REF Job)
 //
 // AffectedSystem is a VM (Msvm_ComputerSystem) or a planned VM
 // (Msvm_PlannedComputerSystem; discarding planned VMs this way is what the
-// Windows samples and os-win do, §2.1). Synchronous failures, in order: a
+// Windows samples and os-win do, docs/HYPERV.md#v2-methods). Synchronous failures, in order: a
 // fault rule; AffectedSystem names neither (the host included) →
 // 4 Invalid Parameter; a VM that is not Off or Saved → 5 Invalid State;
 // a VM or planned VM busy with a job → 5 Invalid State (UNCERTAIN: a real

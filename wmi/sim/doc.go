@@ -7,9 +7,13 @@
 // Like govmomi's vcsim it copies the real API's class and property names,
 // CIM types, CLASSORIGINs, numbers, object paths and failure order, and
 // writes down what it does not model. The facts it follows are in
-// shared/reference/hyperv-wmi-facts.md (cited as §n below); choices where
-// the real behaviour is unknown are marked UNCERTAIN or INFERRED in the
-// code and listed here.
+// docs/HYPERV.md, cited by anchor (docs/HYPERV.md#validation), with their
+// public sources; "[v2 docs] <page>" is
+// https://learn.microsoft.com/en-us/windows/win32/hyperv_v2/<page> and
+// "[v1 docs] <page>" is
+// https://learn.microsoft.com/en-us/previous-versions/windows/desktop/virtual/<page>.
+// Choices where the real behaviour is unknown are marked UNCERTAIN or
+// INFERRED in the code, listed here and in docs/HYPERV.md#uncertain.
 //
 //	host, err := sim.New(sim.Options{DataDir: dir}) // DemoSeed() on first use
 //	svc, err := host.Services(wmi.NamespaceV2)
@@ -40,8 +44,8 @@
 //   - Msvm_VirtualSystemManagementService ("vmms") and its
 //     Msvm_VirtualSystemManagementServiceSettingData.
 //   - Msvm_VirtualSystemExportSettingData: each VM's default export
-//     settings (§1.3, §2.2), InstanceID "Microsoft:<VM GUID>".
-//   - Msvm_ConcreteJob: jobs, removed 5 minutes after they end (§3.2).
+//     settings (docs/HYPERV.md#v1-export-settings, #v2-export-settings), InstanceID "Microsoft:<VM GUID>".
+//   - Msvm_ConcreteJob: jobs, removed 5 minutes after they end (docs/HYPERV.md#jobs).
 //   - Msvm_Error: only embedded, from GetError/GetErrorEx.
 //   - Msvm_SummaryInformation: only embedded, from
 //     GetDefinitionFileSummaryInformation.
@@ -78,7 +82,7 @@
 //   - Msvm_VirtualSystemManagementService.ExportSystemDefinition
 //     (export_system_definition.go: synchronous checks and their order;
 //     export_plan.go: the files written; export_job.go: the job).
-//   - The v2 import (hyperv-wmi-facts.md §2.1, §2.4), each file giving its
+//   - The v2 import (docs/HYPERV.md#v2-methods, #import-sequence), each file giving its
 //     checks in order, its return codes and its job:
 //     ImportSystemDefinition (import_system_definition.go; the planned VM
 //     it builds: import_planning.go, definition_file.go),
@@ -90,7 +94,7 @@
 //     (modify_resource_settings.go), GetDefinitionFileSummaryInformation
 //     (summary_information.go). DestroySystem, ModifySystemSettings and
 //     ModifyResourceSettings return the CIM-style codes 0-6, the others
-//     the Hyper-V-style 0/4096/32768-32779 (§3.1).
+//     the Hyper-V-style 0/4096/32768-32779 (docs/HYPERV.md#return-codes).
 //   - Msvm_ConcreteJob.RequestStateChange, GetError, GetErrorEx
 //     (concrete_job.go).
 //
@@ -102,7 +106,7 @@
 // Asynchronous work returns 4096 and a Job path: exports (JobType 62),
 // imports, snapshot imports, validations and realizations (61), destroys
 // (3). An object out-parameter (ImportedSystem, ImportedSnapshots,
-// ResultingSystem) is then NULL, as on real hosts (§6.4): the job's
+// ResultingSystem) is then NULL, as on real hosts (docs/HYPERV.md#pitfall-jobs): the job's
 // Msvm_AffectedJobElement names the planned VM an import created, the
 // planned VM a validation or realization works on, and once a
 // realization completed the new VM. Options.ImportSynchronous makes the
@@ -132,7 +136,7 @@
 // percentage (at the start of jobs that copy nothing). Seeds may freeze a
 // VM in a transitional state. Options.HostRelease ("2016", "2019", "2022"
 // by default, "2025") sets the configuration versions the host accepts
-// (§2.7); Options.ImportSynchronous is described under Jobs.
+// (docs/HYPERV.md#config-versions); Options.ImportSynchronous is described under Jobs.
 //
 // # Randomness, full disks and control files
 //
@@ -183,7 +187,7 @@
 //
 // # Files
 //
-// Under DataDir, in Hyper-V's layout (§5.1):
+// Under DataDir, in Hyper-V's layout (docs/HYPERV.md#file-types):
 //
 //	Hyper-V/host.json                          host state (below)
 //	Hyper-V/jobs.json                          export jobs that outlive the process (job_persist.go)
@@ -258,10 +262,10 @@
 //     <base>.vhdx. INFERRED: the facts document the merge for 2 only.
 //   - 2 ExportOneSnapshot: per disk one VHDX merged from the snapshot's
 //     chain, <base>.vhdx. Documented: "differencing disks merged into a
-//     new VHD" (§2.2), "which produces a merged VHD" (§5.3).
+//     new VHD" (docs/HYPERV.md#v2-export-settings), "which produces a merged VHD" (docs/HYPERV.md#export-layout).
 //   - 3 ExportOneSnapshotForBackup: BackupIntent 1 (Merge) merges as 2
 //     does, 0 (PreserveChain) copies the snapshot's chain as it is.
-//     INFERRED from BackupIntent's description (§2.2: "merged into full
+//     INFERRED from BackupIntent's description (docs/HYPERV.md#v2-export-settings: "merged into full
 //     backup sets" / "kept as they are").
 //
 // A disk whose chain is one file is copied as it is in every mode
@@ -317,16 +321,16 @@
 // Import (details in each method's file):
 //
 //   - ImportSystemDefinition returns 4096 and a job by default (real hosts
-//     commonly do, §6.4); Options.ImportSynchronous switches to 0 and
+//     commonly do, docs/HYPERV.md#pitfall-jobs); Options.ImportSynchronous switches to 0 and
 //     ImportedSystem. All its checks are synchronous (32773, 32779); the
 //     job repeats the GUID check (ErrorCode 32779). Only the simulator's
 //     .vmcx is read; .xml and .exp definition files give 32773.
 //   - "In use" (32779): the file is a registered VM's or snapshot's
 //     configuration, or GenerateNewSystemIdentifier is FALSE and a VM or
-//     planned VM has the GUID (§6.9).
+//     planned VM has the GUID (docs/HYPERV.md#pitfall-import-twice).
 //   - A planned VM's data roots are the import location (the parent of the
 //     "Virtual Machines" folder), so realizing without changes registers
-//     the VM in place (Import-VM -Register, §2.5); disks keep the paths the
+//     the VM in place (Import-VM -Register, docs/HYPERV.md#import-modes); disks keep the paths the
 //     definition names, relative ones resolved against that root.
 //   - NULL SnapshotFolder imports no snapshot: those referred to are
 //     missing (an incompatibility) until ImportSnapshotDefinitions. A
@@ -336,7 +340,7 @@
 //   - Switches are matched by GUID, then by name (INFERRED).
 //   - ValidatePlannedSystem always starts a job, which completes (7)
 //     with the incompatibilities on it, read with GetErrorEx, as on a real
-//     host (facts §2.4, the correction: Microsoft's Pvm sample ValidatePvm;
+//     host (docs/HYPERV.md#validation: Microsoft's Pvm sample ValidatePvm;
 //     the Hyper-V PowerShell client). Options.ValidationFailsJob makes it
 //     end in 10 instead, ErrorCode 32784 when the version is unsupported,
 //     else 32768. Incompatibilities are Msvm_Error instances with
@@ -363,7 +367,7 @@
 //     cannot be opened yet, files of the recorded parents' names next to
 //     it.
 //   - Planned VMs survive Close and New (UNCERTAIN for a real vmms
-//     restart; facts §6.9 only says failed imports leave them behind).
+//     restart; docs/HYPERV.md#pitfall-import-twice only says failed imports leave them behind).
 //   - A planned VM's EnabledState is 3 (the MOF gives no default).
 //   - GetDefinitionFileSummaryInformation reads VM and snapshot .vmcx; one
 //     unreadable file fails the call with 32773.
@@ -371,7 +375,7 @@
 // # v1: root\virtualization
 //
 // Host.Services(wmi.NamespaceV1) connects to the v1 namespace of Windows
-// Server 2008 R2 / 2012 (§1): a second view of the same VMs, switches,
+// Server 2008 R2 / 2012 (docs/HYPERV.md#v1): a second view of the same VMs, switches,
 // files and busy jobs (v1_*.go; Options.V1.Unavailable takes it away, as
 // 2012 R2 did). Paths are \\<HostName>\root\virtualization:<class>…;
 // a path of the other namespace fails with WBEMInvalidNamespace. Classes

@@ -12,7 +12,7 @@ import (
 )
 
 // Example_import moves db-01 out and back in the way a v2 client does
-// (hyperv-wmi-facts.md §2.4): export it, remove it, import the export with
+// (docs/HYPERV.md#import-sequence): export it, remove it, import the export with
 // its own GUID, validate and realize the planned VM — the "Register in
 // place" import, which leaves the VM's files in the export folder.
 func Example_import() {

@@ -8,7 +8,7 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// An export's layout (hyperv-wmi-facts.md §5.3, Windows Server 2016+ / v2):
+// An export's layout (docs/HYPERV.md#export-layout, Windows Server 2016+ / v2):
 //
 //	<ExportDirectory>[\<VM name> when CreateVmExportSubdirectory]\
 //	  Virtual Machines\<VM GUID>.vmcx     the VM's configuration
@@ -38,11 +38,11 @@ import (
 //   - 2 ExportOneSnapshot: the snapshot SnapshotVirtualSystem exported as a
 //     VM, always with its storage: per disk one VHDX merged from the
 //     snapshot's chain, <base>.vhdx — documented: "differencing disks
-//     merged into a new VHD" (§2.2). Its configuration is Virtual
+//     merged into a new VHD" (docs/HYPERV.md#v2-export-settings). Its configuration is Virtual
 //     Machines\<Snap GUID>.vmcx.
 //   - 3 ExportOneSnapshotForBackup: like 2, but the configuration is
 //     <VM GUID>.vmcx ("the exported configuration will use ID of the VM",
-//     §2.2); BackupIntent 1 (Merge) merges as 2 does, 0 (PreserveChain)
+//     docs/HYPERV.md#v2-export-settings); BackupIntent 1 (Merge) merges as 2 does, 0 (PreserveChain)
 //     copies the snapshot's chain as it is. INFERRED from BackupIntent's
 //     description ("merged into full backup sets" / "kept as they are").
 //

@@ -11,11 +11,11 @@ import (
 // msvm-virtualsystemexportsettingdata): each VM has a default instance,
 // InstanceID "Microsoft:<VM GUID>" (the VM's VSSD InstanceID, which os-win
 // queries by), reached through Msvm_SystemExportSettingData. Its defaults
-// are those the Hyper-V team blog shows (hyperv-wmi-facts.md §1.3):
+// are those the Hyper-V team blog shows (docs/HYPERV.md#v1-export-settings):
 // CopySnapshotConfiguration 0, CopyVmRuntimeInformation TRUE, CopyVmStorage
 // TRUE, CreateVmExportSubdirectory FALSE, Caption "Virtual System Export
 // Setting Data", SnapshotVirtualSystem NULL; and for the v2 additions
-// (§2.2) BackupIntent 0, ExportForLiveMigration FALSE,
+// (docs/HYPERV.md#v2-export-settings) BackupIntent 0, ExportForLiveMigration FALSE,
 // DisableDifferentialOfIgnoredStorage FALSE, ExcludedVirtualHardDisks and
 // DifferentialBackupBase NULL. CaptureLiveState's default is not
 // documented: the host setting (1 CaptureSavedState unless seeded
@@ -42,7 +42,7 @@ func (h *Host) exportSettingDataLocked() []*wmi.Object {
 }
 
 // backupIntentMerge is BackupIntentMerge in v2's
-// Msvm_VirtualSystemExportSettingData.BackupIntent (§2.2: 0
+// Msvm_VirtualSystemExportSettingData.BackupIntent (docs/HYPERV.md#v2-export-settings: 0
 // BackupIntentPreserveChain, 1 BackupIntentMerge; the collection class
 // numbers them differently).
 const backupIntentMerge uint8 = 1

@@ -11,7 +11,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ExportSystemDefinition
-// (hyperv-wmi-facts.md §2.1, §2.2, §5.3):
+// (docs/HYPERV.md#v2-methods, #v2-export-settings, #export-layout):
 //
 //	uint32 ExportSystemDefinition([in] CIM_ComputerSystem REF ComputerSystem,
 //	    [in] string ExportDirectory, [in] string ExportSettingData,
@@ -29,7 +29,7 @@ import (
 //  5. CopySnapshotConfiguration 2 or 3 with SnapshotVirtualSystem not a
 //     snapshot of this VM → 32773;
 //  6. ExcludedVirtualHardDisks with CopySnapshotConfiguration 0, or naming
-//     a disk setting the VM does not have → 32773 (§6.13);
+//     a disk setting the VM does not have → 32773 (docs/HYPERV.md#pitfall-excluded-disks);
 //  7. the VM is Paused or in a transitional state → 32775 (Off, Saved and
 //     Running export; running VMs since Windows Server 2016, per
 //     CaptureLiveState);
@@ -96,7 +96,7 @@ func (h *Host) rejectExport(call *methodCall, code uint32, reason string) *wmi.O
 // exportSourceLocked resolves the ComputerSystem parameter to a VM. Besides
 // the VM's Msvm_ComputerSystem path it accepts the path of the VM's
 // Msvm_VirtualSystemSettingData, which os-win passes and which a real host
-// evidently accepts (hyperv-wmi-facts.md §2.2; INFERRED).
+// evidently accepts (docs/HYPERV.md#v2-export-settings; INFERRED).
 func (h *Host) exportSourceLocked(v any) *virtualMachine {
 	s, _ := v.(string)
 	p, err := wmi.ParsePath(s)
@@ -172,7 +172,7 @@ func (h *Host) snapshotOfLocked(vm *virtualMachine, path string) *vmConfig {
 // excludedDisks resolves ExcludedVirtualHardDisks (InstanceIDs of the VM's
 // or its snapshots' Msvm_StorageAllocationSettingData) to disk slots
 // (controller and location): excluding one excludes that slot across the
-// snapshot tree (hyperv-wmi-facts.md §2.2).
+// snapshot tree (docs/HYPERV.md#v2-export-settings).
 func excludedDisks(vm *virtualMachine, s *exportSettings) (map[string]bool, error) {
 	if len(s.excludedDisks) == 0 {
 		return nil, nil

@@ -32,7 +32,7 @@ var (
 )
 
 // TestExportLayouts checks the exact file set of each export variant
-// (hyperv-wmi-facts.md §5.3), that every copied file is byte-identical
+// (docs/HYPERV.md#export-layout), that every copied file is byte-identical
 // to its source and that every merged disk reads what its source chain
 // reads.
 func TestExportLayouts(t *testing.T) {

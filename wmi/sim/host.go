@@ -81,7 +81,7 @@ func New(opts Options) (*Host, error) {
 // Services connects to a namespace of the host: root\virtualization\v2, or
 // root\virtualization (v1, v1_*.go) — two views of the same VMs, switches
 // and files, as on a Windows Server 2012 host, which serves both
-// (hyperv-wmi-facts.md §1.1). Options.V1.Unavailable takes v1 away, as
+// (docs/HYPERV.md#v1-availability). Options.V1.Unavailable takes v1 away, as
 // Windows Server 2012 R2 and later did.
 func (h *Host) Services(namespace string) (wmi.Services, error) {
 	ns := namespaceNamed(namespace)

@@ -148,7 +148,7 @@ func TestPlannedMethodCodes(t *testing.T) {
 	}
 	f.stepUntil(t, job, func(o *wmi.Object) bool { return o.Uint("JobState") == uint64(wmi.JobCompleted) })
 
-	// Planned VMs do not change state (hyperv-wmi-facts.md §2.3) and do
+	// Planned VMs do not change state (docs/HYPERV.md#planned-vm) and do
 	// not export.
 	other := f.mustImport(t, root, sim.DemoDB01ID, true)
 	_, err := f.svc.ExecMethod(context.Background(), other.Path, "RequestStateChange", wmi.Params{"RequestedState": 2})

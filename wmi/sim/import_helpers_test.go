@@ -53,7 +53,7 @@ func (f *fixture) importDef(t *testing.T, file, folder string, newID bool) *wmi.
 
 // mustImport imports an export root's VM with its snapshots as a job and
 // returns the planned VM, found through the job as the Windows samples do
-// (hyperv-wmi-facts.md §2.4).
+// (docs/HYPERV.md#import-sequence).
 func (f *fixture) mustImport(t *testing.T, root, vmID string, newID bool) *wmi.Object {
 	t.Helper()
 	out := f.importDef(t, definitionFile(root, vmID), filepath.Join(root, "Snapshots"), newID)
@@ -115,7 +115,7 @@ func (f *fixture) jobErrors(t *testing.T, job string) []*wmi.Object {
 }
 
 // realize runs RealizePlannedSystem as a job and returns the new VM,
-// found through the job (§2.4).
+// found through the job (docs/HYPERV.md#import-sequence).
 func (f *fixture) realize(t *testing.T, planned string) *wmi.Object {
 	t.Helper()
 	job := f.startJob(t, "RealizePlannedSystem", wmi.Params{"PlannedSystem": planned})

@@ -24,12 +24,12 @@ import (
 //   - Data roots: ConfigurationDataRoot, SnapshotDataRoot and
 //     SwapFileDataRoot are the export root, so that realizing without
 //     changes registers the VM in place (the "Register" import of
-//     hyperv-wmi-facts.md §2.5); ModifySystemSettings changes them.
+//     docs/HYPERV.md#import-modes); ModifySystemSettings changes them.
 //   - Runtime state: the .vmrs the configuration names, next to it, if it
-//     exists (RealizePlannedSystem copies it, §2.1).
+//     exists (RealizePlannedSystem copies it, docs/HYPERV.md#v2-methods).
 //   - Switches: an adapter connected to a switch this host has (by GUID,
 //     else by name, case-insensitive; matching by name is INFERRED from
-//     the "Could not find Ethernet switch '<name>'" incompatibility, §2.6)
+//     the "Could not find Ethernet switch '<name>'" incompatibility, docs/HYPERV.md#validation)
 //     is connected to it; otherwise it keeps the switch it had, which
 //     ValidatePlannedSystem reports (MessageID 33012).
 
@@ -170,7 +170,7 @@ func (h *Host) switchExistsLocked(id string) bool {
 
 // configFileInUseLocked reports whether path is the configuration file of
 // a registered VM or of one of its snapshots: such a file is "in use by
-// the host" (§2.1, ImportSystemDefinition; 32779).
+// the host" (docs/HYPERV.md#v2-methods, ImportSystemDefinition; 32779).
 func (h *Host) configFileInUseLocked(path string) bool {
 	for _, vm := range h.vms {
 		if sameFile(path, vmConfigPath(vm.config)) {

@@ -9,7 +9,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ImportSnapshotDefinitions
-// (hyperv-wmi-facts.md §2.1):
+// (docs/HYPERV.md#v2-methods):
 //
 //	uint32 ImportSnapshotDefinitions([in] Msvm_PlannedComputerSystem REF PlannedSystem,
 //	    [in] string SnapshotFolder,

@@ -9,7 +9,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ImportSystemDefinition
-// (hyperv-wmi-facts.md §2.1, §2.4, §6.9):
+// (docs/HYPERV.md#v2-methods, #import-sequence, #pitfall-import-twice):
 //
 //	uint32 ImportSystemDefinition([in] string SystemDefinitionFile,
 //	    [in] string SnapshotFolder, [in] boolean GenerateNewSystemIdentifier,
@@ -26,14 +26,14 @@ import (
 //  3. SnapshotFolder is neither NULL/empty nor an absolute path → 32773;
 //  4. the file is the configuration of a registered VM or of one of its
 //     snapshots → 32779 File in Use ("must not already be in use by the
-//     host", §2.1);
+//     host", docs/HYPERV.md#v2-methods);
 //  5. GenerateNewSystemIdentifier FALSE and a VM or planned VM with the
-//     file's GUID exists → 32779 (§6.9).
+//     file's GUID exists → 32779 (docs/HYPERV.md#pitfall-import-twice).
 //
 // Then it returns 4096 and a job of type 61 that creates the planned VM;
 // ImportedSystem stays NULL and the planned VM is found with
 // ASSOCIATORS OF {job} WHERE AssocClass = Msvm_AffectedJobElement
-// ResultClass = Msvm_PlannedComputerSystem (§2.4, §6.4). The job checks 5
+// ResultClass = Msvm_PlannedComputerSystem (docs/HYPERV.md#import-sequence, #pitfall-jobs). The job checks 5
 // again (another import may have taken the GUID meanwhile) and fails with
 // ErrorCode 32779 if so. With Options.ImportSynchronous the call returns 0
 // and ImportedSystem instead.

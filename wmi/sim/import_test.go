@@ -12,9 +12,9 @@ import (
 	"github.com/hvport/hvport/wmi/sim"
 )
 
-// TestImportRegisterInPlace walks the v2 import flow of hyperv-wmi-facts.md
-// §2.4 on an export of web-01 (two checkpoints, two disks): a keep-ID
-// import while web-01 is registered fails with 32779; a new-ID import
+// TestImportRegisterInPlace walks the v2 import flow of
+// docs/HYPERV.md#import-sequence on an export of web-01 (two checkpoints,
+// two disks): a keep-ID import while web-01 is registered fails with 32779; a new-ID import
 // gives a planned VM that realizes in place next to the original; after
 // DestroySystem of the original a keep-ID import registers it in place
 // again with its own GUID.
@@ -178,7 +178,7 @@ func isFile(path string) bool {
 // TestImportSavedVM: a saved VM's runtime state is imported and realize
 // copies it to the (modified) data root, where the VM comes up Saved.
 // Changing the data roots and the disk paths is the "Restore" import of
-// hyperv-wmi-facts.md §2.5, with the caller copying the disks.
+// docs/HYPERV.md#import-modes, with the caller copying the disks.
 func TestImportSavedVM(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sim.Options{})

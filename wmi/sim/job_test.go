@@ -35,7 +35,7 @@ func TestJobProgressToCompletion(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", name, got, want)
 		}
 	}
-	// The job is associated with its VM (hyperv-wmi-facts.md §2.4).
+	// The job is associated with its VM (docs/HYPERV.md#import-sequence).
 	vms := f.query(t, "ASSOCIATORS OF {"+job+"} WHERE AssocClass = Msvm_AffectedJobElement ResultClass = Msvm_ComputerSystem")
 	if len(vms) != 1 || vms[0].Path != vmPath(sim.DemoWeb01ID) {
 		t.Errorf("affected elements %v", names(vms, "ElementName"))
@@ -198,7 +198,7 @@ func TestRequestStateChangeCodes(t *testing.T) {
 }
 
 // TestJobRemoval: a finished job disappears TimeBeforeRemoval (5 minutes)
-// after it ends (hyperv-wmi-facts.md §6.4).
+// after it ends (docs/HYPERV.md#pitfall-jobs).
 func TestJobRemoval(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sim.Options{})

@@ -99,7 +99,7 @@ func plannedIdentity(p *plannedVM) (id, name string) {
 
 // Job identities of the import side. JobType 61 (Import Virtual Machine)
 // and 3 (Destroy VM) are from the Msvm_ConcreteJob.JobType list
-// (hyperv-wmi-facts.md §3.2); that list has no value for validating or
+// (docs/HYPERV.md#jobs); that list has no value for validating or
 // realizing a planned VM, so those jobs are 61 as well (INFERRED). The
 // captions are INFERRED.
 const (

@@ -66,7 +66,7 @@ func vmStateName(enabled uint16) string {
 
 // hasRuntimeState reports whether a VM in this state has a .vmrs file: a
 // saved VM keeps its saved state there, a running or paused one its
-// runtime state (hyperv-wmi-facts.md §5.1).
+// runtime state (docs/HYPERV.md#file-types).
 func hasRuntimeState(enabled uint16) bool {
 	return enabled != wmi.EnabledDisabled && enabled != wmi.EnabledStarting
 }

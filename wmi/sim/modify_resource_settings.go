@@ -9,7 +9,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ModifyResourceSettings
-// (hyperv-wmi-facts.md §2.1, §2.4, §6.10), with the CIM-style return
+// (docs/HYPERV.md#v2-methods, #import-sequence, #pitfall-missing-switch-disk), with the CIM-style return
 // codes:
 //
 //	uint32 ModifyResourceSettings([in] string ResourceSettings[],
@@ -30,7 +30,7 @@ import (
 //   - Msvm_EthernetPortAllocationSettingData: EnabledState 3 disconnects
 //     the adapter (HostResource is then ignored); otherwise HostResource
 //     must hold one switch path, which connects the adapter to that switch
-//     (§2.4: ConnectVmToSwitch). To connect a disconnected adapter, set
+//     (docs/HYPERV.md#import-sequence: ConnectVmToSwitch). To connect a disconnected adapter, set
 //     EnabledState 2 (or NULL) too.
 //
 // A setting passed back unchanged is accepted on any VM. Return codes, in

@@ -10,7 +10,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ModifySystemSettings
-// (hyperv-wmi-facts.md §2.1, §2.5), with the CIM-style return codes:
+// (docs/HYPERV.md#v2-methods, #import-modes), with the CIM-style return codes:
 //
 //	uint32 ModifySystemSettings([in] string SystemSettings,
 //	    [out] CIM_ConcreteJob REF Job)
@@ -24,7 +24,7 @@ import (
 //     planned VM's own settings: where RealizePlannedSystem puts the
 //     configuration, the snapshots' configurations and the runtime state —
 //     Import-VM -VirtualMachinePath / -SnapshotFilePath /
-//     -SmartPagingFilePath (§2.5, an INFERRED mapping). Each must be an
+//     -SmartPagingFilePath (docs/HYPERV.md#import-modes, an INFERRED mapping). Each must be an
 //     absolute path; it need not exist (realizing creates it).
 //
 // A NULL property leaves the value as it is; the other properties are

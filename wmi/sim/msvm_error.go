@@ -6,7 +6,7 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// Msvm_Error (hyperv-wmi-facts.md §3.3, [v2 docs] msvm-error): what
+// Msvm_Error (docs/HYPERV.md#msvm-error, [v2 docs] msvm-error): what
 // GetError/GetErrorEx return for a job that did not complete. The property
 // values are INFERRED: Microsoft documents no MessageID list for export
 // failures, so MessageID is the job's ErrorCode; ErrorType 4 (Software

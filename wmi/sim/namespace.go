@@ -12,7 +12,7 @@ import (
 // The model behind them — VMs, switches, files, jobs — is the host's and
 // shared: root\virtualization\v2 (nsV2) and root\virtualization (nsV1,
 // v1_*.go) are two views of the same host, as on a Windows Server 2012
-// host, which has both (hyperv-wmi-facts.md §1.1).
+// host, which has both (docs/HYPERV.md#v1-availability).
 type namespace struct {
 	name    string
 	classes map[string]*classDef // by lower-case name

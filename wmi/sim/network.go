@@ -8,7 +8,7 @@ import "github.com/hvport/hvport/wmi"
 // Msvm_EthernetPortAllocationSettingData ([v2 docs]
 // msvm-ethernetportallocationsettingdata): a network adapter's connection,
 // one per adapter of a VM's or snapshot's settings. HostResource holds the
-// switch's WMI path (hyperv-wmi-facts.md §2.4); a disconnected adapter has
+// switch's WMI path (docs/HYPERV.md#import-sequence); a disconnected adapter has
 // EnabledState 3 and no HostResource. InstanceID
 // Microsoft:<VM or snapshot GUID>\<adapter GUID>\C and ElementName
 // "Dynamic Ethernet Switch Port" are INFERRED from memory of real hosts;
@@ -19,7 +19,7 @@ import "github.com/hvport/hvport/wmi"
 // host does not have keeps that switch's path in HostResource (the path
 // names no instance) and LastKnownSwitchName; ValidatePlannedSystem
 // reports it. ModifyResourceSettings reconnects (HostResource = [switch
-// path]) or disconnects (EnabledState 3) it (§2.4, §6.10).
+// path]) or disconnects (EnabledState 3) it (docs/HYPERV.md#import-sequence, #pitfall-missing-switch-disk).
 
 func (h *Host) switchPath(id string) string {
 	return h.path(wmi.ClassVirtualEthernetSwitch,

@@ -74,15 +74,16 @@ type Options struct {
 	DiskFullAfterBytes int64
 	// ExportDirectoryMustExist makes an export job fail when ExportDirectory
 	// does not exist. The default (false) creates it. Whether real VMMS
-	// creates a missing export directory is UNCERTAIN (hyperv-wmi-facts.md
-	// §6.7: Microsoft's samples create it before calling).
+	// creates a missing export directory is UNCERTAIN
+	// (docs/HYPERV.md#pitfall-paths: Microsoft's samples create it before
+	// calling).
 	ExportDirectoryMustExist bool
 	// ImportSynchronous makes ImportSystemDefinition,
 	// ImportSnapshotDefinitions, RealizePlannedSystem and DestroySystem
 	// finish before they return: ReturnValue 0 with ImportedSystem,
 	// ImportedSnapshots or ResultingSystem filled in, or the failure's code.
 	// The default (false) is what real hosts commonly do
-	// (hyperv-wmi-facts.md §6.4): return 4096 and a Job, the object
+	// (docs/HYPERV.md#pitfall-jobs): return 4096 and a Job, the object
 	// out-parameters NULL, the result found through the job's
 	// Msvm_AffectedJobElement. ValidatePlannedSystem always starts a job
 	// (its result is the job's Msvm_Error list); ModifySystemSettings and
@@ -97,18 +98,18 @@ type Options struct {
 	// Msvm_AffectedJobElement: a host where the association returns
 	// nothing and only the out-parameters tell (what os-win's
 	// migrationutils import_vm_definition reads). The default follows
-	// facts §6.4: NULL out-parameters, the association filled.
+	// docs/HYPERV.md#pitfall-jobs: NULL out-parameters, the association filled.
 	OutParametersWithJobs bool
 	// ValidationFailsJob makes ValidatePlannedSystem's job end in 10
 	// Exception when the planned VM has incompatibilities. The default
-	// (false) is what real hosts do (hyperv-wmi-facts.md §2.4, the
-	// correction): the job completes (JobState 7, ErrorCode 0) and the
+	// (false) is what real hosts do (docs/HYPERV.md#validation): the
+	// job completes (JobState 7, ErrorCode 0) and the
 	// incompatibilities are read from it with GetErrorEx, as Microsoft's
 	// Pvm sample (ImportUtilities.cs, ValidatePvm) and the Hyper-V
 	// PowerShell client do. A client must handle both.
 	ValidationFailsJob bool
 	// HostRelease is the Windows Server release the host runs, which sets
-	// the VM configuration versions it supports (hyperv-wmi-facts.md §2.7):
+	// the VM configuration versions it supports (docs/HYPERV.md#config-versions):
 	// "2016" (5.0-8.0), "2019" (5.0-9.0), "2022" (8.0-10.0, the default)
 	// or "2025" (8.0-12.0). ValidatePlannedSystem reports a planned VM
 	// whose version is outside the range. Seeded VMs are not checked.

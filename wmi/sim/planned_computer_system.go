@@ -3,7 +3,7 @@ package sim
 import "github.com/hvport/hvport/wmi"
 
 // Msvm_PlannedComputerSystem ([v2 docs] msvm-plannedcomputersystem;
-// hyperv-wmi-facts.md §2.3): a planned VM, keyed like a VM by
+// docs/HYPERV.md#planned-vm): a planned VM, keyed like a VM by
 // CreationClassName and Name (the GUID):
 //
 //	…:Msvm_PlannedComputerSystem.CreationClassName="Msvm_PlannedComputerSystem",Name="<GUID>"
@@ -12,7 +12,7 @@ import "github.com/hvport/hvport/wmi"
 // RequestedState and TransitioningToState are the MOF's defaults.
 // EnabledState has no default in the MOF; the simulator says 3 (Disabled:
 // a planned VM does not run; INFERRED). RequestStateChange and
-// SetPowerState are not supported on planned VMs (§2.3): WBEMNotSupported.
+// SetPowerState are not supported on planned VMs (docs/HYPERV.md#planned-vm): WBEMNotSupported.
 // It derives from CIM_ComputerSystem, not Msvm_ComputerSystem, so queries
 // on Msvm_ComputerSystem never return planned VMs, while queries on
 // CIM_ComputerSystem do.

@@ -13,7 +13,7 @@ import (
 
 // plannedVM is one Msvm_PlannedComputerSystem: a VM that
 // ImportSystemDefinition created and RealizePlannedSystem has not turned
-// into a real VM yet (hyperv-wmi-facts.md §2.1, §2.3-2.4).
+// into a real VM yet (docs/HYPERV.md#v2-methods, #planned-vm, #import-sequence).
 //
 // Its configuration is the definition file's, with the resource paths
 // resolved to absolute paths, the data roots set to the import location
@@ -27,7 +27,7 @@ import (
 // each imported snapshot, kinds "plannedVirtualMachine" and
 // "plannedSnapshot") listed in host.json, so planned VMs survive a restart.
 // Whether real VMMS keeps planned VMs across a restart of the service is
-// not in the facts (UNCERTAIN); facts §6.9 says failed imports leave
+// not in the facts (UNCERTAIN); docs/HYPERV.md#pitfall-import-twice says failed imports leave
 // planned VMs behind, and the simulator keeps them until DestroySystem or
 // RealizePlannedSystem.
 type plannedVM struct {

@@ -195,7 +195,7 @@ func TestAssociators(t *testing.T) {
 	f := newFixture(t, sim.Options{})
 	web := vmPath(sim.DemoWeb01ID)
 
-	// The VM's settings and its snapshots' (hyperv-wmi-facts.md §2.4).
+	// The VM's settings and its snapshots' (docs/HYPERV.md#import-sequence).
 	settings := f.query(t, "ASSOCIATORS OF {"+web+"} WHERE ResultClass = Msvm_VirtualSystemSettingData")
 	if got := join(names(settings, "ElementName")); got != "web-01, Before update, After update" {
 		t.Fatalf("settings = %s", got)

@@ -13,7 +13,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.RealizePlannedSystem
-// (hyperv-wmi-facts.md §2.1, §2.4):
+// (docs/HYPERV.md#v2-methods, #import-sequence):
 //
 //	uint32 RealizePlannedSystem([in] Msvm_PlannedComputerSystem REF PlannedSystem,
 //	    [out] CIM_ComputerSystem REF ResultingSystem,
@@ -36,7 +36,7 @@ import (
 //  3. copies the runtime state (.vmrs) from the import location to
 //     <ConfigurationDataRoot>\Virtual Machines\<GUID>.vmrs — "copies
 //     runtime/saved-state files from the import location to the VM's data
-//     root" (§2.1) — and writes the configuration there and each snapshot's
+//     root" (docs/HYPERV.md#v2-methods) — and writes the configuration there and each snapshot's
 //     to <SnapshotDataRoot>\Snapshots\<GUID>.vmcx, in the host's form
 //     (absolute disk paths, data roots); PercentComplete follows these
 //     bytes and job fault rules fire at their AtPercent;
@@ -52,10 +52,10 @@ import (
 // rewritten.
 //
 // When a target is the very file it is written from — a "Register in
-// place" import that kept the GUID and the data roots (§2.5) — the file is
+// place" import that kept the GUID and the data roots (docs/HYPERV.md#import-modes) — the file is
 // rewritten in place at step 4 and the .vmrs is used where it is. Virtual
 // hard disks are never copied: in the v2 flow copying them is the caller's
-// job (§2.5), which then points the disks at the copies with
+// job (docs/HYPERV.md#import-modes), which then points the disks at the copies with
 // ModifyResourceSettings. A failed or stopped job removes the files and
 // folders it created and leaves the planned VM as it was.
 

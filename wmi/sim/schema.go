@@ -11,7 +11,7 @@ import (
 // chain, the key properties (in path order) and the properties it declares,
 // each with its CIM type and CLASSORIGIN (the class that first declares it,
 // per the MOF syntax on the class's Microsoft docs page, as in the real
-// GetText_ output in shared/reference/cimxml-samples). Every instance the
+// GetText_ output in wmi/testdata/, README.md there). Every instance the
 // simulator returns declares all of its class's properties here, NULL where
 // the simulator has no value, as real WMI does. The lists are a subset of
 // the real classes' properties: the ones a client plausibly reads.

@@ -202,7 +202,7 @@ var computerSystemSpec = &classSpec{
 // plannedComputerSystemSpec follows the MOF of [v2 docs]
 // msvm-plannedcomputersystem: CIM_ComputerSystem's properties and three of
 // its own, without Msvm_ComputerSystem's NUMA and replication properties.
-// "RequestStateChange / SetPowerState: not supported" (§2.3).
+// "RequestStateChange / SetPowerState: not supported" (docs/HYPERV.md#planned-vm).
 var plannedComputerSystemSpec = &classSpec{
 	name: wmi.ClassPlannedComputerSystem, in: inV2, derivation: derivComputerSystem, keys: keysSystem,
 	props: slices.Concat(computerSystemRows, declared(wmi.ClassPlannedComputerSystem, inV2,
@@ -355,7 +355,7 @@ var (
 
 // Msvm_VirtualSystemManagementService: the same properties in both but
 // InstanceID (systemElementRows), and each namespace's own methods. The modelled ones have
-// their in-parameters in MOF order (hyperv-wmi-facts.md §1.2 for v1, §2.1
+// their in-parameters in MOF order (docs/HYPERV.md#v1-methods for v1, docs/HYPERV.md#v2-methods
 // for v2); the out-parameters are built by each method. Unmodelled are the
 // other methods of [v2 docs] and [v1 docs]
 // msvm-virtualsystemmanagementservice (WBEMNotSupported).
@@ -442,7 +442,7 @@ var managementServiceSettingsSpec = &classSpec{
 }
 
 // Msvm_VirtualSystemExportSettingData ([v2 docs] and [v1 docs]
-// msvm-virtualsystemexportsettingdata; §1.3): v1 has only the copy options
+// msvm-virtualsystemexportsettingdata; docs/HYPERV.md#v1-export-settings): v1 has only the copy options
 // and SnapshotVirtualSystem (CopySnapshotConfiguration 0-2).
 var exportSettingDataSpec = &classSpec{
 	name: wmi.ClassExportSettingData, in: inBoth, derivation: derivSettingData, keys: keysInstanceID,
@@ -465,7 +465,7 @@ var exportSettingDataSpec = &classSpec{
 	),
 }
 
-// importSettingDataSpec is v1's Msvm_VirtualSystemImportSettingData (§1.4;
+// importSettingDataSpec is v1's Msvm_VirtualSystemImportSettingData (docs/HYPERV.md#v1-import-settings;
 // [v1 docs] msvm-virtualsystemimportsettingdata). It has no provider
 // ([AMENDMENT] only), so it has no instances to enumerate: it exists
 // embedded, as GetVirtualSystemImportSettingData's out-parameter and

@@ -10,7 +10,7 @@ import (
 // Msvm_StorageAllocationSettingData ([v2 docs]
 // msvm-storageallocationsettingdata): one per virtual hard disk of a VM's
 // or snapshot's settings. HostResource is the disk's file path (a file
-// path, not a WMI path: hyperv-wmi-facts.md §4.2). InstanceID follows what
+// path, not a WMI path: docs/HYPERV.md#references). InstanceID follows what
 // public WMI dumps of real hosts show,
 // Microsoft:<VM or snapshot GUID>\<controller GUID>\<location>\0\L; the
 // meaning of the second number is INFERRED (always 0 here). Parent names

@@ -8,7 +8,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.GetDefinitionFileSummaryInformation
-// (hyperv-wmi-facts.md §2.1):
+// (docs/HYPERV.md#v2-methods):
 //
 //	uint32 GetDefinitionFileSummaryInformation([in] string DefinitionFiles[],
 //	    [out] Msvm_SummaryInformationBase SummaryInformation[])
@@ -19,7 +19,7 @@ import (
 // CreationTime and Notes (the notes joined by newlines; Notes is a string
 // in this class) set, everything else NULL, as the docs say. The
 // out-parameter is an array of objects (CIM type object), as COM hands
-// embedded-object out-parameters over (§4.2), not CIM-XML strings.
+// embedded-object out-parameters over (docs/HYPERV.md#references), not CIM-XML strings.
 //
 // Return codes: a fault rule's; 32773 when DefinitionFiles is NULL or any
 // file is not an absolute path to a readable .vmcx (UNCERTAIN: a real

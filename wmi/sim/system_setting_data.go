@@ -11,11 +11,11 @@ import (
 // Microsoft:Hyper-V:System:Realized), one per snapshot
 // (Microsoft:Hyper-V:Snapshot:Realized), and for a planned VM its settings
 // (Microsoft:Hyper-V:System:Planned) and those of its imported snapshots
-// (Microsoft:Hyper-V:Snapshot:Planned; hyperv-wmi-facts.md §2.3).
+// (Microsoft:Hyper-V:Snapshot:Planned; docs/HYPERV.md#planned-vm).
 // InstanceID is "Microsoft:<GUID>" of the VM or snapshot; Parent is the
 // object path of the snapshot the settings are based on. A snapshot's data
 // roots are its VM's. Not modelled: BIOS, boot order, automatic actions
-// beyond their defaults, guest state files (.vmgs; see §5.1).
+// beyond their defaults, guest state files (.vmgs; see docs/HYPERV.md#file-types).
 //
 // ModifySystemSettings (modify_system_settings.go) changes ElementName,
 // Notes and, on a planned VM, the data roots.

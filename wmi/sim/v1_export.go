@@ -11,7 +11,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ExportVirtualSystemEx in
-// root\virtualization (hyperv-wmi-facts.md §1.2, §1.3, §5.3):
+// root\virtualization (docs/HYPERV.md#v1-methods, #v1-export-settings, #export-layout):
 //
 //	uint32 ExportVirtualSystemEx([in] CIM_ComputerSystem REF ComputerSystem,
 //	    [in] string ExportDirectory, [in] string ExportSettingData,
@@ -32,7 +32,7 @@ import (
 //  5. CopySnapshotConfiguration 2 with SnapshotVirtualSystem not a
 //     snapshot of this VM (a v1 or namespace-less VSSD path) → 32773;
 //  6. the VM is not Off or Saved → 32775: the method exports VMs "in the
-//     'powered off' or 'saved' state" (§1.2); v1 hosts cannot export a
+//     'powered off' or 'saved' state" (docs/HYPERV.md#v1-methods); v1 hosts cannot export a
 //     running VM, unlike 2016+ with CaptureLiveState;
 //  7. the VM is busy with an unfinished job of either namespace → 32774.
 //
@@ -41,7 +41,7 @@ import (
 // export, with PercentComplete, fault rules at AtPercent, RequestStateChange
 // and clean-up exactly as v2's export job.
 //
-// The layout is 2008 R2's (§5.3, v1_export_layout.go):
+// The layout is 2008 R2's (docs/HYPERV.md#export-layout, v1_export_layout.go):
 //
 //	<ExportDirectory>[\<VM name> with CreateVmExportSubdirectory]\
 //	  Virtual Machines\<VM GUID>.exp               the VM's definition

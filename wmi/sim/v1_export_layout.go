@@ -9,21 +9,21 @@ import (
 	"strings"
 )
 
-// v1's export layout (hyperv-wmi-facts.md §5.2, §5.3), made from the plan
+// v1's export layout (docs/HYPERV.md#data-roots, #export-layout), made from the plan
 // v2's engine computes (export_plan.go):
 //
 //   - Definitions are .exp files: Virtual Machines\<VM GUID>.exp and
 //     Snapshots\<Snap GUID>.exp. Their content is the simulator's JSON
 //     configuration ("hvsim.vmcx/1", doc.go) under the .exp name: the real
 //     .exp format is undocumented (2008 R2 converted its .xml
-//     configuration to .exp on export, §5.3).
+//     configuration to .exp on export, docs/HYPERV.md#export-layout).
 //   - They record every disk at its absolute host path as at export time —
 //     a v1 definition keeps the VM's paths, and the import's
-//     SourceResourcePaths say where the files are now (§1.4) — where v2's
+//     SourceResourcePaths say where the files are now (docs/HYPERV.md#v1-import-settings) — where v2's
 //     exported .vmcx names copied disks relative to the export.
 //   - A Saved VM's saved state, with CopyVmRuntimeInformation, is the
 //     folder Virtual Machines\<VM GUID>\ holding <VM GUID>.bin and
-//     <VM GUID>.vsv, v1's pair (memory, device state; §5.2), instead of
+//     <VM GUID>.vsv, v1's pair (memory, device state; docs/HYPERV.md#data-roots), instead of
 //     v2's .vmrs. The simulator's host keeps one .vmrs per VM: the .bin is
 //     a copy of its bytes, the .vsv a small JSON record ("hvsim.vsv/1")
 //     naming the VM; an import turns the .bin back into a .vmrs.
@@ -34,7 +34,7 @@ import (
 //     at the base disk's host path (no parents), so that an import finds
 //     it by file name.
 //   - config.xml at the top only with Options.V1.ExportConfigXML
-//     (UNCERTAIN, §5.3), with the simulator's own content.
+//     (UNCERTAIN, docs/HYPERV.md#export-layout), with the simulator's own content.
 //
 // The three folders are always created, as for v2.
 

@@ -7,7 +7,7 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// v1's Msvm_VirtualSystemExportSettingData (hyperv-wmi-facts.md §1.3): a
+// v1's Msvm_VirtualSystemExportSettingData (docs/HYPERV.md#v1-export-settings): a
 // default instance per VM, reached through Msvm_SystemExportSettingData,
 // with the values of the PowerShell dump in the Hyper-V team blog's
 // "Import/Export Part 2" (2009): Caption "Virtual System Export Setting

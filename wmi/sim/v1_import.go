@@ -9,7 +9,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ImportVirtualSystemEx
-// (hyperv-wmi-facts.md §1.2, §1.4):
+// (docs/HYPERV.md#v1-methods, #v1-import-settings):
 //
 //	uint32 ImportVirtualSystemEx([in] string ImportDirectory,
 //	    [in] string ImportSettingData, [out] CIM_ConcreteJob REF Job)

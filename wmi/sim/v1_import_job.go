@@ -13,7 +13,7 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
-// The job of ImportVirtualSystemEx (v1_import.go), following §1.4:
+// The job of ImportVirtualSystemEx (v1_import.go), following docs/HYPERV.md#v1-import-settings:
 //
 //  1. GenerateNewId FALSE and a VM or planned VM with the export's GUID
 //     exists → ErrorCode 32779 (UNCERTAIN: the v1 method pages list codes
@@ -24,7 +24,7 @@ import (
 //     or be "" to leave the adapter disconnected; otherwise ErrorCode 32773
 //     with one Msvm_Error per unknown switch, MessageID 33012 and "Could
 //     not find Ethernet switch '<name>'." — v2's documented incompatibility
-//     (§2.6), reused: v1's own MessageID is not documented, so for v1 it is
+//     (docs/HYPERV.md#validation), reused: v1's own MessageID is not documented, so for v1 it is
 //     INVENTED.
 //  3. Each resource's source file (SourceResourcePaths[i], else
 //     SourceVhdDataRoot\<file name>) must exist, and a differencing disk's

@@ -10,7 +10,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.GetVirtualSystemImportSettingData
-// (hyperv-wmi-facts.md §1.2, §1.4):
+// (docs/HYPERV.md#v1-methods, #v1-import-settings):
 //
 //	uint32 GetVirtualSystemImportSettingData([in] string ImportDirectory,
 //	    [out] Msvm_VirtualSystemImportSettingData ImportSettingData,
@@ -31,7 +31,7 @@ import (
 // in, the shape Microsoft's samples wait for; a job fault rule then fails
 // the job (JobState 10) and ImportSettingData is NULL.
 //
-// The defaults (§1.4; the blog's dump in "Import/Export Part 2" for
+// The defaults (docs/HYPERV.md#v1-import-settings; the blog's dump in "Import/Export Part 2" for
 // Caption, Description, ElementName and InstanceID):
 //
 //	InstanceID               "Microsoft:<VM GUID of the export>"
@@ -58,7 +58,7 @@ import (
 //	TargetNetworkConnections the same as SourceNetworkConnections
 //
 // TargetResourcePaths is NULL because a per-resource path wins over
-// TargetVhdDataRoot (§1.4) and Microsoft's ImportVirtualSystemEx sample
+// TargetVhdDataRoot (docs/HYPERV.md#v1-import-settings) and Microsoft's ImportVirtualSystemEx sample
 // moves the disks by setting only the three Target*DataRoot — which filled
 // entries would defeat — and because the blog's dump shows it empty ("If
 // upon import you want all the VHDs to reside in a single folder, just

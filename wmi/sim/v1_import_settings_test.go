@@ -11,7 +11,7 @@ import (
 
 // TestV1ImportSettingData: GetVirtualSystemImportSettingData returns 0 and
 // an embedded Msvm_VirtualSystemImportSettingData object with every
-// default of hyperv-wmi-facts.md §1.4.
+// default of docs/HYPERV.md#v1-import-settings.
 func TestV1ImportSettingData(t *testing.T) {
 	t.Parallel()
 	f := newV1Fixture(t, sim.Options{})

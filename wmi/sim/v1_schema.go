@@ -20,12 +20,12 @@ package sim
 //     Drive"); network adapters Msvm_SyntheticEthernetPortSettingData with
 //     Connection[0] = a Msvm_SwitchPort path; switches Msvm_VirtualSwitch.
 //   - Systems and the management service have no InstanceID; the
-//     management service has v1's methods (§1.2).
+//     management service has v1's methods (docs/HYPERV.md#v1-methods).
 //   - Msvm_ConcreteJob has no JobType.
 //   - Msvm_VirtualSystemExportSettingData has only Caption, Description,
 //     InstanceID, ElementName, CopySnapshotConfiguration (0-2),
 //     CopyVmRuntimeInformation, CopyVmStorage, CreateVmExportSubdirectory
-//     and SnapshotVirtualSystem (§1.3).
+//     and SnapshotVirtualSystem (docs/HYPERV.md#v1-export-settings).
 //
 // Msvm_Error and the association classes are v2's (v1_services.go).
 var (

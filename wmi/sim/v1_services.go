@@ -7,7 +7,7 @@ import (
 )
 
 // root\virtualization, the v1 namespace of Windows Server 2008 R2 and 2012
-// (hyperv-wmi-facts.md §1): a second view of the same host — the VMs,
+// (docs/HYPERV.md#v1): a second view of the same host — the VMs,
 // switches, files and busy jobs of root\virtualization\v2 — with v1's
 // classes (v1_schema.go), numbers and methods. A VM imported through either
 // namespace appears in both; a VM busy with a job of either namespace is

@@ -9,7 +9,7 @@ import (
 )
 
 // Msvm_VirtualSystemManagementService.ValidatePlannedSystem
-// (hyperv-wmi-facts.md §2.1, §2.6):
+// (docs/HYPERV.md#v2-methods, #validation):
 //
 //	uint32 ValidatePlannedSystem([in] Msvm_PlannedComputerSystem REF PlannedSystem,
 //	    [out] CIM_ConcreteJob REF Job)
@@ -20,8 +20,8 @@ import (
 // the result is the job. The job completes (JobState 7, ErrorCode 0)
 // whether or not the planned VM is compatible, and GetErrorEx on it
 // returns one Msvm_Error per incompatibility (GetError the first): on a
-// real host the incompatibilities arrive on a successful job (facts §2.4,
-// the correction: Microsoft's Pvm sample ValidatePvm prints the job's
+// real host the incompatibilities arrive on a successful job (docs/HYPERV.md#validation:
+// Microsoft's Pvm sample ValidatePvm prints the job's
 // errors after the job succeeded; the Hyper-V PowerShell client's
 // EndValidatePlannedVirtualSystem throws only for a failed job and then
 // returns the errors). With Options.ValidationFailsJob the job instead
@@ -29,7 +29,7 @@ import (
 //
 //  1. the configuration version is not supported by the host
 //     (MessageIDUnsupportedVersion; the job's ErrorCode is then 32784,
-//     "VM version is unsupported" in Vagrant's mapping, §2.6 — and "Not
+//     "VM version is unsupported" in Vagrant's mapping, docs/HYPERV.md#validation — and "Not
 //     compatible" on CheckSystemCompatibilityInfo's page);
 //  2. a VM with the planned VM's GUID is registered (MessageIDSystemExists;
 //     defensive: ImportSystemDefinition already refuses such a GUID, so

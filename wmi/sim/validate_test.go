@@ -23,7 +23,7 @@ func wantFailed(t *testing.T, job *wmi.Object, code uint32) {
 
 // wantValidated checks a validation job that ran to its end: on a real
 // host (the simulator's default) it completes even when it found
-// incompatibilities, which GetErrorEx then lists (facts §2.4).
+// incompatibilities, which GetErrorEx then lists (docs/HYPERV.md#validation).
 func wantValidated(t *testing.T, job *wmi.Object) {
 	t.Helper()
 	if job.Uint("JobState") != uint64(wmi.JobCompleted) || job.Uint("ErrorCode") != 0 {
@@ -34,8 +34,9 @@ func wantValidated(t *testing.T, job *wmi.Object) {
 func messageIDs(errs []*wmi.Object) string { return join(names(errs, "MessageID")) }
 
 // TestValidateMissingSwitch moves web-01 to a host without its switch:
-// validation reports MessageID 33012 for the adapter (hyperv-wmi-facts.md
-// §2.6), and reconnecting or disconnecting the adapter fixes it (§6.10).
+// validation reports MessageID 33012 for the adapter
+// (docs/HYPERV.md#validation), and reconnecting or disconnecting the
+// adapter fixes it (docs/HYPERV.md#pitfall-missing-switch-disk).
 func TestValidateMissingSwitch(t *testing.T) {
 	t.Parallel()
 	src := newFixture(t, sim.Options{})
@@ -188,7 +189,7 @@ func TestValidateMissingVirtualHardDisk(t *testing.T) {
 }
 
 // TestValidateConfigurationVersion moves a version 9.0 VM to a Windows
-// Server 2016 host (5.0-8.0, hyperv-wmi-facts.md §2.7): the job's
+// Server 2016 host (5.0-8.0, docs/HYPERV.md#config-versions): the job's
 // ErrorCode is 32784, and the version comes first among several
 // incompatibilities.
 func TestValidateConfigurationVersion(t *testing.T) {

@@ -206,7 +206,7 @@ func TestMergeProgressKillAndDiskFull(t *testing.T) {
 
 // TestMostCurrentSnapshotInBranch: the association leads from a VM to its
 // newest checkpoint's settings (none for a VM without checkpoints), which
-// is what the v2 sample exports with ExportOneSnapshot (§2.2): one merged
+// is what the v2 sample exports with ExportOneSnapshot (docs/HYPERV.md#v2-export-settings): one merged
 // disk per disk, reading what the checkpoint's chain reads.
 func TestMostCurrentSnapshotInBranch(t *testing.T) {
 	t.Parallel()

@@ -14,7 +14,7 @@ import (
 // only deliberately (docs/WINDOWS.md).
 
 // JobErrors lists a job's Msvm_Error instances through GetErrorEx, as the
-// driver reads them (facts §3.2).
+// driver reads them (docs/HYPERV.md#jobs).
 func JobErrors(t *testing.T, svc wmi.Services, job string) []*wmi.Object {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -72,8 +72,7 @@ func RunJobErrors(t *testing.T, svc wmi.Services, completed, failed string) {
 // network adapter names a switch the host does not have, and checks what
 // the driver relies on: the job ends — completed on a real host (JobState 7
 // or 32768), or failed on a host that reports it that way — and GetErrorEx
-// lists MessageID 33012 naming the switch either way (facts §2.4, the
-// correction; §2.6). It returns the job's final state for the caller to
+// lists MessageID 33012 naming the switch either way (docs/HYPERV.md#validation). It returns the job's final state for the caller to
 // check which variant it saw.
 func RunValidation(t *testing.T, svc wmi.Services, vsms, planned, missingSwitch string) uint16 {
 	t.Helper()
