@@ -100,8 +100,16 @@ step "hvport.exe (server) without Hyper-V exits with a clear error"
 set +e
 w 'C:\hvport\hvport.exe' --listen 127.0.0.1:0 2>"$work/serve.err"
 code=$?
+if [ "$code" = 139 ]; then
+  # Seen once in CI (2026-12-06) and not reproduced in 25 runs: Wine's
+  # loader crashing (SIGSEGV) as the process exits. Run once more, saying
+  # so, rather than fail on Wine; a second crash fails.
+  echo "run-smoke: the server crashed under Wine (exit 139); once more:"; cat "$work/serve.err"
+  w 'C:\hvport\hvport.exe' --listen 127.0.0.1:0 2>"$work/serve.err"
+  code=$?
+fi
 set -e
-[ "$code" = 1 ] || fail "the server without Hyper-V exited $code, want 1"
+[ "$code" = 1 ] || { cat "$work/serve.err"; fail "the server without Hyper-V exited $code, want 1"; }
 grep -q 'To run on the simulator instead, use --backend sim' "$work/serve.err" || { cat "$work/serve.err"; fail "no clear error"; }
 
 step "hvport.exe diagnose --backend sim"
