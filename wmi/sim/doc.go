@@ -96,7 +96,7 @@
 //     ModifyResourceSettings return the CIM-style codes 0-6, the others
 //     the Hyper-V-style 0/4096/32768-32779 (docs/HYPERV.md#return-codes).
 //   - Msvm_ConcreteJob.RequestStateChange, GetError, GetErrorEx
-//     (concrete_job.go).
+//     (job_run.go).
 //
 // A cancelled context fails a call with WBEMCallCancelled; a closed host
 // with WBEMTransportFailure.

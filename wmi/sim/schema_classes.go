@@ -493,7 +493,7 @@ var importSettingDataSpec = &classSpec{
 
 // Msvm_ConcreteJob ([v2 docs] and [v1 docs] msvm-concretejob): v1 has no
 // JobType and not the CIM 2.22 status properties; the methods are the same
-// (concrete_job_methods.go), and "KillJob: This method is not supported."
+// (concrete_job_class.go), and "KillJob: This method is not supported."
 var concreteJobSpec = &classSpec{
 	name: wmi.ClassConcreteJob, in: inBoth, keys: keysInstanceID,
 	derivation: []string{"CIM_ConcreteJob", "CIM_Job", "CIM_LogicalElement", "CIM_ManagedSystemElement",

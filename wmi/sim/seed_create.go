@@ -1,3 +1,8 @@
+// Creating a host from a Seed (seed.go has the type and DemoSeed,
+// seed_load.go reads one from a YAML or JSON file): the VMs'
+// configurations, their VHDX disks with deterministic data, a
+// differencing disk per checkpoint, the runtime state of VMs that are not
+// off, and host.json.
 package sim
 
 import (

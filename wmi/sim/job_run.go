@@ -19,7 +19,7 @@ import (
 // or the host closing).
 // A finished job disappears TimeBeforeRemoval (5 minutes) after it ends,
 // on the host's Clock; Get then fails with WBEMNotFound, as on a real host.
-// The instance and its methods are in concrete_job_methods.go.
+// The instance and its methods are in concrete_job_class.go.
 
 const (
 	// jobTimeBeforeRemoval is TimeBeforeRemoval's documented default.
