@@ -3,6 +3,7 @@
 // configurations, their VHDX disks with deterministic data, a
 // differencing disk per checkpoint, the runtime state of VMs that are not
 // off, and host.json.
+
 package sim
 
 import (

@@ -1,5 +1,6 @@
 // Reading a Seed from a file (sim.seed-file): YAML or JSON, strictly
 // (an unknown key is an error naming it); seed.go has the type.
+
 package sim
 
 import (
