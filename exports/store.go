@@ -33,9 +33,9 @@ type Store struct {
 	log       *zap.Logger
 	freeSpace func(path string) (uint64, error)
 
-	mu      sync.Mutex
-	claims  map[string]string   // guarded by mu; final path → export id being written there
-	staging map[string]struct{} // guarded by mu; staging directories of this process's exports
+	mu           sync.Mutex
+	destinations map[string]string   // guarded by mu; an export's final path → the id of the export (or delete) that holds it
+	staging      map[string]struct{} // guarded by mu; staging directories of this process's exports
 }
 
 // StoreOptions configure a Store.
@@ -53,7 +53,7 @@ func NewStore(o StoreOptions) (*Store, error) {
 	if len(o.Roots) == 0 {
 		return nil, errors.New("exports: at least one export root is required")
 	}
-	s := &Store{log: o.Logger, freeSpace: o.FreeSpace, claims: map[string]string{}, staging: map[string]struct{}{}}
+	s := &Store{log: o.Logger, freeSpace: o.FreeSpace, destinations: map[string]string{}, staging: map[string]struct{}{}}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -88,18 +88,18 @@ func (s *Store) Resolve(field, dir string) (roots.Path, error) { return s.set.Re
 func (s *Store) claim(final, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if other, busy := s.claims[final]; busy {
+	if other, busy := s.destinations[final]; busy {
 		return &errs.Error{Kind: errs.Conflict, Msg: "export " + other + " is already being written to " + final,
 			Extra: map[string]any{"target": final}}
 	}
-	s.claims[final] = id
+	s.destinations[final] = id
 	return nil
 }
 
 func (s *Store) release(final string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.claims, final)
+	delete(s.destinations, final)
 }
 
 // Export is a complete export found on disk.

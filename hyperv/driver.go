@@ -57,9 +57,9 @@ type Driver struct {
 
 	inventory singleflight.Group // one VM listing in flight at a time (vms.go)
 
-	mu       sync.Mutex
-	vsmsPath string              // guarded by mu; the management service's path, once found
-	claims   map[string]struct{} // guarded by mu; export targets being written
+	mu            sync.Mutex
+	vsmsPath      string              // guarded by mu; the management service's path, once found
+	exportTargets map[string]struct{} // guarded by mu; folders an ExportPlan is writing to (Hyper-V's target, inside the staging directory)
 }
 
 // New returns a driver for the connection svc.
@@ -82,7 +82,7 @@ func New(svc wmi.Services, opts Options) (*Driver, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	return &Driver{svc: svc, api: api, opts: opts, log: opts.Logger, claims: map[string]struct{}{}}, nil
+	return &Driver{svc: svc, api: api, opts: opts, log: opts.Logger, exportTargets: map[string]struct{}{}}, nil
 }
 
 // API reports which WMI generation the driver uses.

@@ -66,11 +66,11 @@ func (d *Driver) PrepareExport(ctx context.Context, vm VM, dir string, s ExportS
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, busy := d.claims[target]; busy {
+	if _, busy := d.exportTargets[target]; busy {
 		return nil, &errs.Error{Kind: errs.Conflict, Msg: "another export is already writing to " + target,
 			Extra: map[string]any{"target": target}}
 	}
-	d.claims[target] = struct{}{}
+	d.exportTargets[target] = struct{}{}
 	return &ExportPlan{d: d, VM: vm, Dir: dir, Target: target, Settings: s, settingData: o, refs: refs}, nil
 }
 
@@ -103,7 +103,7 @@ func (p *ExportPlan) Release() {
 	p.d.mu.Lock()
 	defer p.d.mu.Unlock()
 	if !p.released {
-		delete(p.d.claims, p.Target)
+		delete(p.d.exportTargets, p.Target)
 		p.released = true
 	}
 }
