@@ -34,10 +34,10 @@ type inspected struct {
 	switches []hyperv.Switch
 }
 
-// Inspect builds the default import settings for an export: it creates a
+// inspect builds the default import settings for an export: it creates a
 // planned VM (keeping the id, or with a new one when the id is in use),
 // reads it, validates it, and always destroys it.
-func (s *Service) Inspect(ctx context.Context, dir string) (*inspected, error) {
+func (s *Service) inspect(ctx context.Context, dir string) (*inspected, error) {
 	if err := s.checkPackage(dir); err != nil {
 		return nil, err
 	}

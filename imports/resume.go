@@ -110,7 +110,7 @@ func (s *Service) replan(ctx context.Context, cp Checkpoint) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.Inspect(ctx, dir)
+	in, err := s.inspect(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
