@@ -36,6 +36,7 @@ type config struct {
 	quick   bool
 	clients []int // for the load pair
 	seconds float64
+	phases  bool // print each job's phases with their start times
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	flag.StringVar(&clients, "clients", "10,100,1000", "concurrent clients of the load pair")
 	flag.Float64Var(&c.seconds, "seconds", 10, "duration of each HTTP load run")
 	flag.BoolVar(&c.quick, "quick", false, "a smoke run: tiny data, one run, short loads")
+	flag.BoolVar(&c.phases, "phases", false, "print when each phase of an export or import began")
 	flag.Parse()
 	for _, s := range strings.Split(data, ",") {
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)

@@ -32,6 +32,9 @@ func (s *scenario) pair(title string, hv, peer side) error {
 					return fmt.Errorf("%s (%s): %w", title, x.sd.name, err)
 				}
 			}
+			// Each side starts with no dirty pages of the previous one
+			// waiting to be written: otherwise its fsync pays for them.
+			sh("sync")
 			t0 := time.Now()
 			if err := x.sd.do(run); err != nil {
 				return fmt.Errorf("%s (%s): %w", title, x.sd.name, err)

@@ -177,17 +177,30 @@ func (s *scenario) api(method, path string, body any, out any) (int, error) {
 }
 
 type job struct {
-	ID, State string
+	ID, State, Phase string
 	Result    map[string]any
 	Error     *struct{ Detail string }
 }
 
-// waitJob long-polls a job until it ends.
+// waitJob follows a job until it ends; with -phases it prints when each
+// phase began (where the time of an export or import goes).
 func (s *scenario) waitJob(id string) (job, error) {
+	t0, last := time.Now(), ""
 	for {
 		var j job
-		if _, err := s.api("GET", "/v1/jobs/"+id+"?wait=30s", nil, &j); err != nil {
+		wait := "?wait=30s"
+		if s.c.phases {
+			wait = "" // polled: a phase change is not a state change
+		}
+		if _, err := s.api("GET", "/v1/jobs/"+id+wait, nil, &j); err != nil {
 			return j, err
+		}
+		if s.c.phases && j.Phase != last {
+			fmt.Printf("    %6.2fs  %s\n", time.Since(t0).Seconds(), j.Phase)
+			last = j.Phase
+		}
+		if s.c.phases && j.State != "completed" && j.State != "failed" && j.State != "cancelled" {
+			time.Sleep(20 * time.Millisecond)
 		}
 		switch j.State {
 		case "completed":

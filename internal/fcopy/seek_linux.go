@@ -26,3 +26,14 @@ func NextData(f *os.File, off int64) (int64, bool) {
 	}
 	return n, true
 }
+
+// NextHole returns the offset of the hole at or after off (SEEK_HOLE; the
+// end of the file counts as one). ok is false when the file system cannot
+// tell.
+func NextHole(f *os.File, off int64) (int64, bool) {
+	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_HOLE)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}
