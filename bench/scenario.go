@@ -178,8 +178,8 @@ func (s *scenario) api(method, path string, body any, out any) (int, error) {
 
 type job struct {
 	ID, State, Phase string
-	Result    map[string]any
-	Error     *struct{ Detail string }
+	Result           map[string]any
+	Error            *struct{ Detail string }
 }
 
 // waitJob follows a job until it ends; with -phases it prints when each
