@@ -264,11 +264,10 @@ func TestKilledAtEachExportFailpoint(t *testing.T) {
 	}
 }
 
-// killMidCopy starts a slow export and kills the server while Hyper-V
-// copies, once the job has recorded its Hyper-V job.
-func killMidCopy(t *testing.T, data, config string) resumedJob {
+// startCopying starts a slow export of web-01 and waits until Hyper-V is
+// copying: the job running past 5 %, its Hyper-V job recorded.
+func startCopying(t *testing.T, s *killableServer, data string) resumedJob {
 	t.Helper()
-	s := startKillable(t, data, config)
 	var j resumedJob
 	if code := s.do("POST", "/v1/vms/web-01/exports", map[string]any{"directory": filepath.Join(data, "exports", "web")}, &j); code != 202 {
 		t.Fatalf("export: %d", code)
@@ -282,7 +281,7 @@ func killMidCopy(t *testing.T, data, config string) resumedJob {
 		}
 		s.do("GET", "/v1/jobs/"+j.ID, nil, &now)
 		if now.State == "running" && now.PercentComplete >= 5 && now.WMIJob != "" {
-			break
+			return j
 		}
 		if now.State != "queued" && now.State != "running" {
 			t.Fatalf("never caught the export running: %+v", now)
@@ -293,6 +292,14 @@ func killMidCopy(t *testing.T, data, config string) resumedJob {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// killMidCopy starts a slow export and kills the server while Hyper-V
+// copies.
+func killMidCopy(t *testing.T, data, config string) resumedJob {
+	t.Helper()
+	s := startKillable(t, data, config)
+	j := startCopying(t, s, data)
 	s.kill()
 	if _, err := os.Stat(filepath.Join(data, "exports", "web")); !os.IsNotExist(err) {
 		t.Fatalf("a killed export is at its final place: %v", err)
@@ -446,26 +453,7 @@ func TestKilledAtEachImportFailpoint(t *testing.T) {
 func TestStoppedDuringAnExportFinishesAfterRestart(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	s := startKillable(t, data, slowCopy)
-	var j resumedJob
-	if code := s.do("POST", "/v1/vms/web-01/exports", map[string]any{"directory": filepath.Join(data, "exports", "web")}, &j); code != 202 {
-		t.Fatalf("export: %d", code)
-	}
-	guard := time.After(hangGuard)
-	for {
-		var now struct {
-			State           string
-			PercentComplete int
-		}
-		s.do("GET", "/v1/jobs/"+j.ID, nil, &now)
-		if now.State == "running" && now.PercentComplete >= 5 {
-			break
-		}
-		select {
-		case <-guard:
-			t.Fatal("the export never got going")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	j := startCopying(t, s, data)
 	s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.exited:
