@@ -53,7 +53,6 @@ type Checkpoint struct {
 	// asked for its own: the one it made is among the others.
 	PlannedBefore []string `json:"plannedBefore,omitempty"`
 	PlannedID     string   `json:"plannedId,omitempty"`
-	PlannedPath   string   `json:"plannedPath,omitempty"`
 	// Copied lists every file the import writes, each recorded before it
 	// is written.
 	Copied []string `json:"copied,omitempty"`
@@ -160,11 +159,11 @@ func (s *Service) finishOrRollBack(ctx context.Context, cp Checkpoint, wmiJob st
 	}
 	prog.Phase("cleaning-up")
 	var done []string
-	for _, id := range planned {
-		if err := d.DestroyPlanned(ctx, &hyperv.Planned{ID: id, Path: s.plannedPath(ctx, id)}); err != nil {
-			prog.Warn("cleanup: could not discard planned VM " + id + ": " + err.Error())
+	for _, vm := range planned {
+		if err := d.DestroyPlanned(ctx, &hyperv.Planned{ID: vm.ID, Path: vm.Path}); err != nil {
+			prog.Warn("cleanup: could not discard planned VM " + vm.ID + ": " + err.Error())
 		} else {
-			done = append(done, "discarded planned VM "+id)
+			done = append(done, "discarded planned VM "+vm.ID)
 		}
 	}
 	removed := 0
@@ -209,37 +208,27 @@ func (s *Service) importedVM(ctx context.Context, cp Checkpoint) (hyperv.VM, boo
 	return vm, true
 }
 
-// plannedOf names the planned VMs the interrupted import made: the one it
+// plannedOf lists the planned VMs the interrupted import made: the one it
 // recorded, or — stopped before it could record it — those that appeared
 // after its checkpoint under the exported VM's name (or id, keeping ids).
-func (s *Service) plannedOf(ctx context.Context, cp Checkpoint) []string {
+func (s *Service) plannedOf(ctx context.Context, cp Checkpoint) []hyperv.VM {
 	all, err := s.Driver.PlannedVMs(ctx)
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []hyperv.VM
 	for _, p := range all {
 		switch {
 		case cp.PlannedID != "":
 			if strings.EqualFold(p.ID, cp.PlannedID) {
-				out = append(out, p.ID)
+				out = append(out, p)
 			}
 		case slices.ContainsFunc(cp.PlannedBefore, func(id string) bool { return strings.EqualFold(id, p.ID) }):
 		case strings.EqualFold(p.ID, cp.Source.ID), cp.Settings.GenerateNewID && p.Name == cp.Source.Name:
-			out = append(out, p.ID)
+			out = append(out, p)
 		}
 	}
 	return out
-}
-
-func (s *Service) plannedPath(ctx context.Context, id string) string {
-	all, _ := s.Driver.PlannedVMs(ctx)
-	for _, p := range all {
-		if strings.EqualFold(p.ID, id) {
-			return p.Path
-		}
-	}
-	return ""
 }
 
 func sizeOf(files []string) int64 {

@@ -45,7 +45,7 @@ func (p *Plan) Run(ctx context.Context, prog Progress) (err error) {
 		p.discardLeftover(ctx, prog)
 		return err
 	}
-	p.cp.PlannedID, p.cp.PlannedPath = planned.ID, planned.Path
+	p.cp.PlannedID = planned.ID
 	p.reached(prog, stepPlanned)
 	failpoint.Hit(failpoint.ImportPlanned)
 	p.s.setActive(planned.ID, true)

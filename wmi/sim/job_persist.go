@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -138,14 +139,7 @@ func (h *Host) loadJobs() error {
 			if h.opts.InterruptedJobs == InterruptedJobsForgotten {
 				continue
 			}
-			done := make(chan struct{})
-			close(done)
-			h.jobs = append(h.jobs, &job{id: it.ID, vmID: it.VMID, vmName: it.VMName, jobType: wmi.JobTypeExportVM,
-				caption: exportJobCaption, description: exportJobDescription, namespace: wmi.NamespaceV2, export: params,
-				state: it.State, percent: it.Percent, errorCode: it.ErrorCode, errorSummary: it.ErrorSummary,
-				errorDescription: it.ErrorDescription, status: "Job " + wmi.JobStateText(it.State),
-				submitted: it.Submitted, started: it.Submitted, changed: it.Finished, finished: it.Finished,
-				cancel: func(error) {}, done: done})
+			h.addEndedExportLocked(it, params)
 			continue
 		}
 		j, work := h.restartExportLocked(it, params)
@@ -185,14 +179,9 @@ func (h *Host) restartExportLocked(it jobsFileItem, params *exportCallParams) (*
 	vm := h.exportSourceLocked(it.ComputerSystem)
 	plan, code, reason := h.planExportLocked(vm, call)
 	if code != 0 {
-		now := h.now()
-		done := make(chan struct{})
-		close(done)
-		h.jobs = append(h.jobs, &job{id: it.ID, vmID: it.VMID, vmName: it.VMName, jobType: wmi.JobTypeExportVM,
-			caption: exportJobCaption, description: exportJobDescription, namespace: wmi.NamespaceV2, export: params,
-			state: wmi.JobException, errorCode: uint16(wmi.ReturnFailed), status: "Job failed",
-			errorSummary: "Failed to export virtual machine '" + it.VMName + "'.", errorDescription: reason,
-			submitted: it.Submitted, started: it.Submitted, changed: now, finished: now, cancel: func(error) {}, done: done})
+		it.State, it.ErrorCode, it.Finished = wmi.JobException, uint16(wmi.ReturnFailed), h.now()
+		it.ErrorSummary, it.ErrorDescription = "Failed to export virtual machine '"+it.VMName+"'.", reason
+		h.addEndedExportLocked(it, params)
 		h.log.Warn("a recorded export job cannot run again", zap.String("job", it.ID), zap.String("reason", reason))
 		return nil, nil
 	}
@@ -204,6 +193,31 @@ func (h *Host) restartExportLocked(it jobsFileItem, params *exportCallParams) (*
 	j, ctx := h.newJobLocked(h.vmJobSpec(vm, wmi.JobTypeExportVM, exportJobCaption, exportJobDescription), false)
 	j.id, j.submitted, j.export, j.ctx = it.ID, it.Submitted, params, ctx
 	return j, h.exportWork(plan)
+}
+
+// addEndedExportLocked registers an export job that has ended, as
+// recorded: known (Get, GetErrorEx) until its removal time.
+func (h *Host) addEndedExportLocked(it jobsFileItem, params *exportCallParams) {
+	done := make(chan struct{})
+	close(done)
+	h.jobs = append(h.jobs, &job{id: it.ID, vmID: it.VMID, vmName: it.VMName, jobType: wmi.JobTypeExportVM,
+		caption: exportJobCaption, description: exportJobDescription, namespace: wmi.NamespaceV2, export: params,
+		state: it.State, percent: it.Percent, errorCode: it.ErrorCode, errorSummary: it.ErrorSummary,
+		errorDescription: it.ErrorDescription, status: endedJobStatus(it.State),
+		submitted: it.Submitted, started: it.Submitted, changed: it.Finished, finished: it.Finished,
+		cancel: func(error) {}, done: done})
+}
+
+// endedJobStatus is the Status a job that ended in state shows, as
+// runJob and commitJob set it.
+func endedJobStatus(state uint16) string {
+	switch state {
+	case wmi.JobCompleted:
+		return "Job completed successfully"
+	case wmi.JobException:
+		return "Job failed"
+	}
+	return "Job was " + strings.ToLower(wmi.JobStateText(state))
 }
 
 // targets are the files an export plan writes, relative to its root.
