@@ -213,3 +213,57 @@ func TestCertIdentity(t *testing.T) {
 		t.Fatalf("an unlisted subject: %v", err)
 	}
 }
+
+// Another process's changes to the file (the host's command line): a new
+// token works at its first request; a revocation counts once the store's
+// last look is RecheckInterval old (an injected clock, not a wait).
+func TestStoreSeesAnotherWritersTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StoreFile)
+	server, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	server.SetClock(func() time.Time { return now })
+	host, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, first, err := host.Create(CreateRequest{Name: "first", Role: Reader, CreatedBy: "host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Authenticate(first); err != nil {
+		t.Fatalf("a token the host just created: %v", err)
+	}
+	_, second, err := host.Create(CreateRequest{Name: "second", Role: Reader, CreatedBy: "host"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Authenticate(second); err != nil {
+		t.Fatalf("a second token, inside the recheck interval: %v", err)
+	}
+	if _, err := host.Revoke("first"); err != nil {
+		t.Fatal(err)
+	}
+	// The server looked at the file for "second" a moment ago (same
+	// clock reading): its table stands for RecheckInterval.
+	if _, err := server.Authenticate(first); err != nil {
+		t.Fatalf("inside the interval the last look stands: %v", err)
+	}
+	now = now.Add(RecheckInterval)
+	var ae *AuthError
+	if _, err := server.Authenticate(first); !errors.As(err, &ae) || ae.Reason != ReasonUnknown {
+		t.Fatalf("revoked on the host, %v later: %v", RecheckInterval, err)
+	}
+	if _, err := server.Authenticate(second); err != nil {
+		t.Fatalf("the other token: %v", err)
+	}
+	// A revocation through this store (the API) counts at once.
+	if _, err := server.Revoke("second"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Authenticate(second); err == nil {
+		t.Fatal("revoked through the server's own store, still accepted")
+	}
+}

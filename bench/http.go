@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,8 +46,10 @@ type load struct {
 func (l load) rate() float64 { return float64(l.requests) / l.elapsed.Seconds() }
 
 // hammer sends requests from clients concurrent connections for d, each
-// client cycling through paths, with the bearer token.
-func hammer(base, token string, paths []string, clients int, d time.Duration) load {
+// client cycling through paths, with the bearer token: one request after
+// the other, or, with every > 0, one request every so often (a poller),
+// the clients' first requests spread over the first interval.
+func hammer(base, token string, paths []string, clients int, d, every time.Duration) load {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -57,7 +65,21 @@ func hammer(base, token string, paths []string, clients int, d time.Duration) lo
 			defer wg.Done()
 			var mine []time.Duration
 			per := map[string][]time.Duration{}
+			next := t0
+			if every > 0 {
+				next = t0.Add(time.Duration(rand.Int64N(int64(every))))
+			}
 			for i := c; time.Now().Before(stop); i++ {
+				if every > 0 {
+					time.Sleep(time.Until(next))
+					if !time.Now().Before(stop) {
+						break
+					}
+					next = next.Add(every)
+					if now := time.Now(); next.Before(now) {
+						next = now // late: the next poll waits for no one
+					}
+				}
 				p := paths[i%len(paths)]
 				req, _ := http.NewRequest("GET", base+p, nil)
 				if token != "" {
@@ -114,22 +136,34 @@ func (s *scenario) jobsPair() error {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The peer runs in a process of its own, as the server does: in the
+	// load generator's process it would share its scheduler, which two
+	// processes on two cores do not.
+	bodyFile := filepath.Join(s.dir, "job.json")
+	if err := os.WriteFile(bodyFile, body, 0o644); err != nil {
+		return err
+	}
+	bare := exec.Command(s.bins.bare, bodyFile)
+	bare.Stderr = os.Stderr
+	stdout, err := bare.StdoutPipe()
 	if err != nil {
 		return err
 	}
-	bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	})}
-	go bare.Serve(ln)
-	defer bare.Close()
+	if err := bare.Start(); err != nil {
+		return err
+	}
+	defer func() { bare.Process.Kill(); bare.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("bareserver: %w", err)
+	}
+	bareBase := "http://" + strings.TrimSpace(line)
 	d := time.Duration(s.c.seconds * float64(time.Second))
 	const conns = 64
 	var hv, peer []load
 	for range s.c.runs {
-		hv = append(hv, hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID}, conns, d))
-		peer = append(peer, hammer("http://"+ln.Addr().String(), "", []string{"/v1/jobs/" + j.ID}, conns, d))
+		hv = append(hv, hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID}, conns, d, 0))
+		peer = append(peer, hammer(bareBase, "", []string{"/v1/jobs/" + j.ID}, conns, d, 0))
 	}
 	h, p := best(hv), best(peer)
 	fmt.Printf("%-34s %-28s %8.0f req/s  p50 %s  p99 %s  errors %d\n", fmt.Sprintf("GET /v1/jobs/{id}, %d conns", conns), "hvport (token auth on)", h.rate(),
@@ -156,7 +190,11 @@ func best(runs []load) load {
 
 // loadPair: many clients polling a job and listing VMs while 100 exports
 // are submitted (target 5: 0 errors, GET /v1/vms p99 ≤ 100 ms, server RSS
-// peak < 64 MiB), for each client count.
+// peak < 64 MiB), for each client count, two ways: clients that poll
+// every -poll (1 s: the Retry-After the API gives a new job), the
+// target's case; and clients that send one request after the other,
+// which measures capacity: there the latency is the queue of N clients
+// before a server on shared cores (Little's law: N / throughput).
 func (s *scenario) loadPair() error {
 	var j job
 	if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &j); err != nil {
@@ -170,29 +208,35 @@ func (s *scenario) loadPair() error {
 	if s.c.quick {
 		exports = 5
 	}
-	for _, n := range s.c.clients {
-		var wg sync.WaitGroup
-		var submitErr error
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range exports {
-				var e job
-				if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &e); err != nil && submitErr == nil {
-					submitErr = err
+	pid := s.cmd.Process.Pid
+	for _, mode := range []struct {
+		name  string
+		every time.Duration
+	}{{fmt.Sprintf("polling every %s", s.c.poll), s.c.poll}, {"back to back", 0}} {
+		for _, n := range s.c.clients {
+			var wg sync.WaitGroup
+			var submitErr error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range exports {
+					var e job
+					if _, err := s.api("POST", "/v1/vms/small/exports", map[string]any{}, &e); err != nil && submitErr == nil {
+						submitErr = err
+					}
 				}
-				_ = i
+			}()
+			resetRSSPeak(pid)
+			l := hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID, "/v1/vms"}, n, d, mode.every)
+			wg.Wait()
+			if submitErr != nil {
+				return submitErr
 			}
-		}()
-		l := hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID, "/v1/vms"}, n, d)
-		wg.Wait()
-		if submitErr != nil {
-			return submitErr
+			vms := l.byPath["/v1/vms"]
+			fmt.Printf("%-34s %s, %d clients, %d exports submitted: %.0f req/s, errors %d, GET /v1/vms p50 %s p99 %s, server RSS peak %s\n",
+				"load", mode.name, n, exports, l.rate(), l.errors, ms(percentile(vms, 0.5)), ms(percentile(vms, 0.99)), human(rssPeak(pid)))
+			s.drainJobs()
 		}
-		vms := l.byPath["/v1/vms"]
-		fmt.Printf("%-34s %d clients, %d exports submitted: %.0f req/s, errors %d, GET /v1/vms p50 %s p99 %s, server RSS peak %s\n",
-			"load", n, exports, l.rate(), l.errors, ms(percentile(vms, 0.5)), ms(percentile(vms, 0.99)), human(rssPeak(s.cmd.Process.Pid)))
-		s.drainJobs()
 	}
 	fmt.Println()
 	return s.deleteExports()

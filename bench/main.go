@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type config struct {
@@ -36,7 +37,8 @@ type config struct {
 	quick   bool
 	clients []int // for the load pair
 	seconds float64
-	phases  bool // print each job's phases with their start times
+	poll    time.Duration // a polling client's interval, the load pair
+	phases  bool          // print each job's phases with their start times
 }
 
 func main() {
@@ -49,6 +51,7 @@ func main() {
 	flag.StringVar(&only, "only", "", "pairs to run: copy, export, import, jobs, settings, load (default all)")
 	flag.StringVar(&clients, "clients", "10,100,1000", "concurrent clients of the load pair")
 	flag.Float64Var(&c.seconds, "seconds", 10, "duration of each HTTP load run")
+	flag.DurationVar(&c.poll, "poll", time.Second, "how often a polling client of the load pair asks")
 	flag.BoolVar(&c.quick, "quick", false, "a smoke run: tiny data, one run, short loads")
 	flag.BoolVar(&c.phases, "phases", false, "print when each phase of an export or import began")
 	flag.Parse()

@@ -120,3 +120,10 @@ func rssPeak(pid int) int64 {
 	}
 	return 0
 }
+
+// resetRSSPeak starts a new peak for rssPeak (Linux: writing 5 to
+// clear_refs resets VmHWM to the current RSS), so that each run reports
+// its own peak rather than the process's.
+func resetRSSPeak(pid int) {
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}

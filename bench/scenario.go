@@ -19,17 +19,22 @@ import (
 )
 
 // bins are the binaries a run builds.
-type bins struct{ server string }
+type bins struct{ server, bare string }
 
 func build(dir string) (bins, error) {
-	b := bins{server: filepath.Join(dir, "server")}
-	if runtime.GOOS == "windows" {
-		b.server += ".exe"
+	exe := func(name string) string {
+		if runtime.GOOS == "windows" {
+			return filepath.Join(dir, name+".exe")
+		}
+		return filepath.Join(dir, name)
 	}
-	fmt.Println("building ./cmd/server …")
-	out, err := exec.Command("go", "build", "-o", b.server, "./cmd/server").CombinedOutput()
-	if err != nil {
-		return b, fmt.Errorf("go build ./cmd/server: %v\n%s", err, out)
+	b := bins{server: exe("server"), bare: exe("bareserver")}
+	for _, x := range []struct{ out, pkg string }{{b.server, "./cmd/server"}, {b.bare, "./bench/bareserver"}} {
+		fmt.Println("building " + x.pkg + " …")
+		out, err := exec.Command("go", "build", "-o", x.out, x.pkg).CombinedOutput()
+		if err != nil {
+			return b, fmt.Errorf("go build %s: %v\n%s", x.pkg, err, out)
+		}
 	}
 	return b, nil
 }

@@ -24,6 +24,9 @@ import (
 type jobsResource struct {
 	jobs  *jobs.Registry
 	drain drain // ends event streams and long polls at shutdown
+	// bodies holds each job's last answer, so that a poll of a job that
+	// did not change sends bytes already made (jobcache.go).
+	bodies *jobBodies
 }
 
 // list answers one page of the jobs the caller may see that match the
@@ -68,8 +71,11 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	wait, seen, err := parseJobWait(r.URL.Query(), s.State)
-	if err != nil || wait == 0 {
-		return toJob(s), err
+	if err != nil {
+		return nil, err
+	}
+	if wait == 0 {
+		return j.bodies.json(s)
 	}
 	// Long poll: answer once the state moved on from what the caller saw,
 	// the job finished, the time is up, the caller left or the server
@@ -81,18 +87,18 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 	for s.State == seen && !s.State.Terminal() {
 		select {
 		case <-timer.C:
-			return toJob(s), nil
+			return j.bodies.json(s)
 		case <-r.Context().Done():
-			return toJob(s), nil
+			return j.bodies.json(s)
 		case <-j.drain:
-			return toJob(s), nil
+			return j.bodies.json(s)
 		case <-tick.C:
 		}
 		if s, err = j.jobs.Get(id); err != nil {
 			return nil, err
 		}
 	}
-	return toJob(s), nil
+	return j.bodies.json(s)
 }
 
 // maxJobWait bounds a long poll below the server's write timeout (60 s).

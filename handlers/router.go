@@ -94,7 +94,7 @@ func newRouter(d Deps) (*chi.Mux, *guard) {
 	imps := importsResource{svc: d.Imports, jobs: d.Jobs, log: d.Logger.Named("imports")}
 	planned := plannedVMsResource{d: d.Driver, imports: d.Imports, log: d.Logger.Named("planned-vms")}
 	dr := drain(d.Draining)
-	js := jobsResource{jobs: d.Jobs, drain: dr}
+	js := jobsResource{jobs: d.Jobs, drain: dr, bodies: &jobBodies{}}
 	idem := &idempotency{jobs: d.Jobs}
 	// submit wraps a route that starts a job: a retry with a known
 	// Idempotency-Key still finds its job, a new submission is refused
@@ -190,10 +190,15 @@ func requestLog(log *zap.Logger, m *metrics.Metrics, mux *chi.Mux) func(http.Han
 			if quietRoutes[route] {
 				level = zap.DebugLevel
 			}
-			logctx.From(r.Context(), log).Log(level, "request",
-				zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route),
-				zap.Int("status", ww.Status()), zap.Int("bytes", ww.BytesWritten()),
-				zap.Duration("duration", took))
+			// Fields are built only for a line that is written: polls are
+			// most requests, and a server at warn writes none of them.
+			if ce := log.Check(level, "request"); ce != nil {
+				ctxFields := logctx.Fields(r.Context())
+				ce.Write(append(ctxFields[:len(ctxFields):len(ctxFields)], // never into the context's array
+					zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route),
+					zap.Int("status", ww.Status()), zap.Int("bytes", ww.BytesWritten()),
+					zap.Duration("duration", took))...)
+			}
 		})
 	}
 }

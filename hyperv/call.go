@@ -22,7 +22,7 @@ func (d *Driver) call(ctx context.Context, op, method string, in wmi.Params, cim
 	// started a job we must learn its path so a cancel can kill it.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	out, err := d.svc.ExecMethod(callCtx, svc, method, in)
+	out, err := d.execMethod(callCtx, svc, method, in)
 	if err != nil {
 		return nil, "", fromWMI(op, err)
 	}

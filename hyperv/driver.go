@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/hvport/hvport/errs"
 	"github.com/hvport/hvport/wmi"
@@ -45,7 +44,12 @@ type Options struct {
 	// CancelTimeout bounds how long a cancelled export waits for the
 	// Hyper-V job to stop after RequestStateChange(Kill). Default 2 minutes.
 	CancelTimeout time.Duration
-	Logger        *zap.Logger
+	// InventoryMaxAge is how long a VM listing is reused while the driver
+	// changes nothing (inventory.go); 0 asks Hyper-V for every listing.
+	InventoryMaxAge time.Duration
+	// Now is the inventory's clock (tests); default time.Now.
+	Now    func() time.Time
+	Logger *zap.Logger
 }
 
 // Driver drives one Hyper-V host through one WMI connection.
@@ -55,7 +59,7 @@ type Driver struct {
 	opts Options
 	log  *zap.Logger
 
-	inventory singleflight.Group // one VM listing in flight at a time (vms.go)
+	inventory inventory // the shared VM listing (inventory.go)
 
 	mu            sync.Mutex
 	vsmsPath      string              // guarded by mu; the management service's path, once found
@@ -82,7 +86,12 @@ func New(svc wmi.Services, opts Options) (*Driver, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	return &Driver{svc: svc, api: api, opts: opts, log: opts.Logger, exportTargets: map[string]struct{}{}}, nil
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d := &Driver{svc: svc, api: api, opts: opts, log: opts.Logger, exportTargets: map[string]struct{}{}}
+	d.inventory.maxAge, d.inventory.now = opts.InventoryMaxAge, opts.Now
+	return d, nil
 }
 
 // API reports which WMI generation the driver uses.

@@ -155,7 +155,7 @@ func (p *ExportPlan) Run(ctx context.Context, prog Progress) (err error) {
 	// started a job we must learn its path so a cancel can kill it.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	out, err := d.svc.ExecMethod(callCtx, svc, method, wmi.Params{
+	out, err := d.execMethod(callCtx, svc, method, wmi.Params{
 		"ComputerSystem":    p.VM.Path,
 		"ExportDirectory":   p.Dir,
 		"ExportSettingData": text,

@@ -65,13 +65,13 @@ func vmFrom(o *wmi.Object) VM {
 // their Name being a GUID rather than by Caption ("Virtual Machine"),
 // because Caption is localized on non-English hosts.
 //
-// Concurrent calls share one WMI query (singleflight): on a real host a
-// query costs tens of milliseconds, and a thousand clients listing VMs at
-// once would otherwise queue a thousand of them. A call that arrives
-// while one is in flight waits for it and gets its answer — never an
-// answer older than the call's own arrival by more than that one query.
+// Concurrent calls share one WMI query, and its answer is reused for
+// Options.InventoryMaxAge unless the driver changed something since
+// (inventory.go): on a real host a query costs tens of milliseconds, and
+// a thousand clients listing VMs at once would otherwise queue a thousand
+// of them.
 func (d *Driver) ListVMs(ctx context.Context) ([]VM, error) {
-	v, err, _ := d.inventory.Do("vms", func() (any, error) {
+	vms, err := d.inventory.list(func() ([]VM, error) {
 		// The query is shared: a caller that leaves must not cancel it
 		// for the others.
 		return d.listVMs(context.WithoutCancel(ctx))
@@ -79,7 +79,7 @@ func (d *Driver) ListVMs(ctx context.Context) ([]VM, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(v.([]VM)), nil
+	return slices.Clone(vms), nil
 }
 
 func (d *Driver) listVMs(ctx context.Context) ([]VM, error) {

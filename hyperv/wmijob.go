@@ -31,6 +31,7 @@ func (d *Driver) waitJob(ctx context.Context, op, path string, prog Progress, lo
 		}
 		state := uint16(job.Uint("JobState"))
 		if wmi.JobStateTerminal(state) {
+			d.inventory.changed() // what the job did is done now
 			return d.jobOutcome(ctx, op, path, job)
 		}
 		prog.Progress(int(job.Uint("PercentComplete")))
@@ -86,11 +87,12 @@ func (d *Driver) jobErrors(ctx context.Context, path string) []*wmi.Object {
 func (d *Driver) killJob(op, path string, job *wmi.Object, prog Progress, log *zap.Logger) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CancelTimeout)
 	defer cancel()
+	defer d.inventory.changed() // whatever the killed job did or undid
 	cancelled := errs.E(errs.Cancelled, "the %s was cancelled", op)
 	if job.Has("Cancellable") && !job.Bool("Cancellable") {
 		prog.Warn("Hyper-V reports this job as not cancellable; waiting for it to finish")
 	} else {
-		out, err := d.svc.ExecMethod(ctx, path, "RequestStateChange", wmi.Params{"RequestedState": wmi.JobRequestKill})
+		out, err := d.execMethod(ctx, path, "RequestStateChange", wmi.Params{"RequestedState": wmi.JobRequestKill})
 		switch {
 		case err != nil:
 			log.Warn("kill request failed", zap.Error(err))

@@ -144,6 +144,13 @@ type Snapshot struct {
 	// a phase that moves no bytes and unless the job is running.
 	BytesPerSecond *int64
 	ETASeconds     *int64
+
+	// Version changes whenever anything above does, but for the rate
+	// estimate (BytesPerSecond, ETASeconds), which moves with the clock:
+	// a snapshot with the Version and estimate of an earlier one holds
+	// the same values (handlers cache a job's JSON by it). It counts from
+	// the registry's start, not across restarts.
+	Version uint64
 }
 
 // job is the registry's record. All fields are guarded by mu.
@@ -160,6 +167,7 @@ type job struct {
 	key         string       // idempotency key, and the request's fingerprint
 	fingerprint string       //
 	rev         uint64       // bumped on every stored change
+	ver         uint64       // bumped on every change of snap: Snapshot.Version
 	persist     func(record) // the registry's store, or nil
 	rate        rate         // the current phase's byte rate
 	checkpoint  []byte       // the work's resume state, JSON (Reporter.Checkpoint)
@@ -174,6 +182,7 @@ func (j *job) moveLocked(to State) bool {
 		return false
 	}
 	j.snap.State = to
+	j.ver++
 	t := j.now()
 	switch {
 	case to == Running:
@@ -195,6 +204,7 @@ func (j *job) snapshot() Snapshot {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	s := j.snap
+	s.Version = j.ver
 	s.Warnings = append([]string(nil), j.snap.Warnings...)
 	if s.State == Running && j.rate.seen {
 		s.BytesPerSecond, s.ETASeconds = j.rate.estimate(j.now())
@@ -233,6 +243,7 @@ func (r reporter) Progress(p int) {
 	}
 	if p > r.j.snap.PercentComplete && !r.j.snap.State.Terminal() {
 		r.j.snap.PercentComplete = p
+		r.j.ver++
 	}
 }
 
@@ -252,6 +263,9 @@ func (r reporter) Bytes(done, total int64) {
 	r.j.mu.Lock()
 	defer r.j.mu.Unlock()
 	if !r.j.snap.State.Terminal() {
+		if done != r.j.snap.BytesDone || total != r.j.snap.BytesTotal {
+			r.j.ver++
+		}
 		r.j.snap.BytesDone, r.j.snap.BytesTotal = done, total
 		r.j.rate.observe(r.j.now(), done, total)
 		if r.j.obs != nil && done > r.j.counted {
@@ -282,6 +296,7 @@ func (r reporter) Checkpoint(v any) {
 // unlockAndSave records the change made under j.mu in the store (outside
 // the lock: the write does I/O) and unlocks.
 func (j *job) unlockAndSave() {
+	j.ver++ // every caller changed snap (or its checkpoint: a harmless bump)
 	if j.persist == nil {
 		j.mu.Unlock()
 		return

@@ -207,6 +207,7 @@ func (r *Registry) reattachLocked(j *job) bool {
 	j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
 	// Its own kind: the host did nothing wrong, the server stopped.
 	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
+	j.ver++
 	close(j.done)
 	if j.obs != nil {
 		j.obs.JobFinished(j.snap)
@@ -471,8 +472,9 @@ func (r *Registry) next() *job {
 		for i, j := range r.queue {
 			if j.exclusive != "" && r.held[j.exclusive] {
 				j.mu.Lock()
-				if j.snap.State == Queued {
+				if j.snap.State == Queued && j.snap.Phase != WaitingPhase {
 					j.snap.Phase = WaitingPhase
+					j.ver++
 				}
 				j.mu.Unlock()
 				continue

@@ -52,6 +52,9 @@ type Config struct {
 	Sim       SimConfig       `yaml:"sim"`
 	// PollInterval is how often running Hyper-V jobs are re-read.
 	PollInterval time.Duration `yaml:"poll-interval"`
+	// InventoryMaxAge is how long a VM listing is reused while this server
+	// changes nothing on the host (hyperv.Options.InventoryMaxAge).
+	InventoryMaxAge time.Duration `yaml:"inventory-max-age"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown-timeout"`
 }
@@ -167,6 +170,7 @@ func defaultConfig() Config {
 		Transfers:       TransfersConfig{Parallel: 2, MaxConcurrent: 2, Retries: 3, CheckpointBytes: 64 << 20},
 		TLS:             TLSConfig{Mode: "auto", MinVersion: "1.2"},
 		PollInterval:    250 * time.Millisecond,
+		InventoryMaxAge: time.Second,
 		ShutdownTimeout: 20 * time.Second,
 	}
 }
@@ -292,6 +296,9 @@ func (c Config) validate() error {
 	}
 	if c.Transfers.MaxConcurrent < 1 {
 		bad = append(bad, fmt.Sprintf("transfers.max-concurrent %d: want at least 1", c.Transfers.MaxConcurrent))
+	}
+	if c.InventoryMaxAge < 0 || c.InventoryMaxAge > time.Minute {
+		bad = append(bad, fmt.Sprintf("inventory-max-age %s: want 0s (ask Hyper-V every time) to 1m", c.InventoryMaxAge))
 	}
 	if c.Transfers.BytesPerSecond < 0 {
 		bad = append(bad, "transfers.bytes-per-second must not be negative")

@@ -131,7 +131,7 @@ func runWith(ctx context.Context, args []string, stderr io.Writer, ready chan<- 
 		return err
 	}
 	defer be.close()
-	drv, err := hyperv.New(m.WMI(be.svc), hyperv.Options{PollInterval: cfg.PollInterval, Logger: log.Named("hyperv")})
+	drv, err := hyperv.New(m.WMI(be.svc), hyperv.Options{PollInterval: cfg.PollInterval, InventoryMaxAge: cfg.InventoryMaxAge, Logger: log.Named("hyperv")})
 	if err != nil {
 		return err
 	}
