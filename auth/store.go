@@ -328,15 +328,19 @@ func (s *Store) Authenticate(tok string) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t, ok := tab.byID[id]; !ok || !secretMatches(secret, t.Hash) {
+	t, known := tab.byID[id]
+	matches := known && secretMatches(secret, t.Hash)
+	if !matches {
 		// A token the host's command line created a moment ago is
 		// accepted at once: look at the file before refusing.
 		if tab, err = s.current(true); err != nil {
 			return nil, err
 		}
+		t, known = tab.byID[id]
+		matches = known && secretMatches(secret, t.Hash)
 	}
-	if t, ok := tab.byID[id]; ok {
-		if !secretMatches(secret, t.Hash) {
+	if known {
+		if !matches {
 			return nil, &AuthError{Reason: ReasonMismatch, TokenID: id}
 		}
 		if t.Expired(s.now()) {

@@ -64,10 +64,18 @@ func hashSecret(secret string) string {
 
 // secretMatches compares in constant time.
 func secretMatches(secret, storedHash string) bool {
-	var got [2 * sha256.Size]byte // hex, on the stack: checked on every request
-	sum := sha256.Sum256([]byte(secret))
+	// On the stack (every request checks a token): the secret's bytes
+	// (52 characters; a longer one is not ours), its hash in hex.
+	var in [64]byte
+	var got [2 * sha256.Size]byte
+	if len(secret) > len(in) || len(storedHash) != len(got) {
+		return false
+	}
+	sum := sha256.Sum256(in[:copy(in[:], secret)])
 	hex.Encode(got[:], sum[:])
-	return len(storedHash) == len(got) && subtle.ConstantTimeCompare(got[:], []byte(storedHash)) == 1
+	var want [2 * sha256.Size]byte
+	copy(want[:], storedHash)
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 // TokenID returns the public id of a token string, or "" if it is not one

@@ -19,7 +19,10 @@ type side struct {
 }
 
 // pair runs hvport and the peer alternately c.runs times each and prints
-// both sides' median, min and max, and the ratio of the medians.
+// both sides' median, min and max, and the ratio: the median of the
+// ratios pair by pair (hvport's run over the peer's run next to it), with
+// their min and max, which holds when the machine's speed drifts over a
+// run as a shared virtual machine's does.
 func (s *scenario) pair(title string, hv, peer side) error {
 	var a, b []time.Duration
 	for run := 0; run < s.c.runs; run++ {
@@ -45,8 +48,19 @@ func (s *scenario) pair(title string, hv, peer side) error {
 	ma, mb := median(a), median(b)
 	fmt.Printf("%-34s %-28s %8s  [%s … %s]\n", title, hv.name, secs(ma), secs(slices.Min(a)), secs(slices.Max(a)))
 	fmt.Printf("%-34s %-28s %8s  [%s … %s]\n", "", peer.name, secs(mb), secs(slices.Min(b)), secs(slices.Max(b)))
-	fmt.Printf("%-34s %-28s %8.2f×\n\n", "", "ratio hvport/peer", float64(ma)/float64(mb))
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = float64(a[i]) / float64(b[i])
+	}
+	fmt.Printf("%-34s %-28s %8s  [%.2f … %.2f]\n\n", "", "ratio hvport/peer, pairwise", fmt.Sprintf("%.2f×", medianOf(r)), slices.Min(r), slices.Max(r))
 	return nil
+}
+
+// medianOf is the median of xs (the upper one of an even count).
+func medianOf(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func median(d []time.Duration) time.Duration {
