@@ -82,12 +82,17 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	// Long poll: answer once the state moved on from what the caller saw,
 	// the job finished, the time is up, the caller left or the server
-	// shuts down.
+	// shuts down; woken by the job's changes, not by a clock.
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	tick := time.NewTicker(eventsPoll)
-	defer tick.Stop()
-	for s.State == seen && !s.State.Terminal() {
+	for {
+		s, changed, err := j.jobs.Next(id)
+		if err != nil {
+			return nil, err
+		}
+		if s.State != seen || s.State.Terminal() {
+			return j.bodies.json(s)
+		}
 		select {
 		case <-timer.C:
 			return j.bodies.json(s)
@@ -95,13 +100,9 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 			return j.bodies.json(s)
 		case <-j.drain:
 			return j.bodies.json(s)
-		case <-tick.C:
-		}
-		if s, err = j.jobs.Get(id); err != nil {
-			return nil, err
+		case <-changed:
 		}
 	}
-	return j.bodies.json(s)
 }
 
 // maxJobWait bounds a long poll below the server's write timeout (60 s).

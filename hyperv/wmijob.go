@@ -11,6 +11,9 @@ import (
 	"github.com/hvport/hvport/wmi"
 )
 
+// firstJobPoll is how soon waitJob looks at a job again the first time.
+const firstJobPoll = 10 * time.Millisecond
+
 // waitJob follows a Hyper-V job until it ends, reporting PercentComplete.
 //
 //   - Completed (7, or 32768 "completed with warnings" as os-win treats it)
@@ -22,8 +25,13 @@ import (
 //     job completed before the kill landed, the export is kept (nil).
 //   - ctx cancelled by shutdown → return at once without touching the job.
 func (d *Driver) waitJob(ctx context.Context, op, path string, prog Progress, log *zap.Logger) error {
-	tick := time.NewTicker(d.opts.PollInterval)
-	defer tick.Stop()
+	// The first looks come soon and the wait doubles up to PollInterval:
+	// the short jobs of an import (planning, validation, realization,
+	// tenths of a second) are seen ending at once, a long copy is read
+	// every PollInterval.
+	wait := min(d.opts.PollInterval, firstJobPoll)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	for {
 		job, err := d.svc.Get(context.WithoutCancel(ctx), path)
 		if err != nil {
@@ -36,7 +44,9 @@ func (d *Driver) waitJob(ctx context.Context, op, path string, prog Progress, lo
 		}
 		prog.Progress(int(job.Uint("PercentComplete")))
 		select {
-		case <-tick.C:
+		case <-timer.C:
+			wait = min(2*wait, d.opts.PollInterval)
+			timer.Reset(wait)
 		case <-ctx.Done():
 			cause := context.Cause(ctx)
 			if errors.Is(cause, errs.ErrShutdown) {

@@ -168,6 +168,7 @@ type job struct {
 	fingerprint string       //
 	rev         uint64       // bumped on every stored change
 	ver         uint64       // bumped on every change of snap: Snapshot.Version
+	changed     chan struct{} // closed at the next bump; nil while no one waits (Registry.Next)
 	persist     func(record) // the registry's store, or nil
 	rate        rate         // the current phase's byte rate
 	checkpoint  []byte       // the work's resume state, JSON (Reporter.Checkpoint)
@@ -182,7 +183,7 @@ func (j *job) moveLocked(to State) bool {
 		return false
 	}
 	j.snap.State = to
-	j.ver++
+	j.bumpLocked()
 	t := j.now()
 	switch {
 	case to == Running:
@@ -200,9 +201,23 @@ func (j *job) moveLocked(to State) bool {
 	return true
 }
 
+// bumpLocked records a change of snap: a new Version, and a word to those
+// waiting for it.
+func (j *job) bumpLocked() {
+	j.ver++
+	if j.changed != nil {
+		close(j.changed)
+		j.changed = nil
+	}
+}
+
 func (j *job) snapshot() Snapshot {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.snapshotLocked()
+}
+
+func (j *job) snapshotLocked() Snapshot {
 	s := j.snap
 	s.Version = j.ver
 	s.Warnings = append([]string(nil), j.snap.Warnings...)
@@ -243,7 +258,7 @@ func (r reporter) Progress(p int) {
 	}
 	if p > r.j.snap.PercentComplete && !r.j.snap.State.Terminal() {
 		r.j.snap.PercentComplete = p
-		r.j.ver++
+		r.j.bumpLocked()
 	}
 }
 
@@ -264,7 +279,7 @@ func (r reporter) Bytes(done, total int64) {
 	defer r.j.mu.Unlock()
 	if !r.j.snap.State.Terminal() {
 		if done != r.j.snap.BytesDone || total != r.j.snap.BytesTotal {
-			r.j.ver++
+			r.j.bumpLocked()
 		}
 		r.j.snap.BytesDone, r.j.snap.BytesTotal = done, total
 		r.j.rate.observe(r.j.now(), done, total)
@@ -296,7 +311,7 @@ func (r reporter) Checkpoint(v any) {
 // unlockAndSave records the change made under j.mu in the store (outside
 // the lock: the write does I/O) and unlocks.
 func (j *job) unlockAndSave() {
-	j.ver++ // every caller changed snap (or its checkpoint: a harmless bump)
+	j.bumpLocked() // every caller changed snap (or its checkpoint: a harmless bump)
 	if j.persist == nil {
 		j.mu.Unlock()
 		return

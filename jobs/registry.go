@@ -207,7 +207,7 @@ func (r *Registry) reattachLocked(j *job) bool {
 	j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
 	// Its own kind: the host did nothing wrong, the server stopped.
 	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
-	j.ver++
+	j.bumpLocked()
 	close(j.done)
 	if j.obs != nil {
 		j.obs.JobFinished(j.snap)
@@ -389,6 +389,23 @@ func (r *Registry) Cancel(id string) (Snapshot, error) {
 	return j.snapshot(), nil
 }
 
+// Next returns a job's snapshot and a channel closed at its next change
+// (its next Version): how a long poll waits without polling.
+func (r *Registry) Next(id string) (Snapshot, <-chan struct{}, error) {
+	r.mu.Lock()
+	j := r.jobs[id]
+	r.mu.Unlock()
+	if j == nil {
+		return Snapshot{}, nil, errs.E(errs.NotFound, "no job with id %q", id)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.changed == nil {
+		j.changed = make(chan struct{})
+	}
+	return j.snapshotLocked(), j.changed, nil
+}
+
 // Wait blocks until the job is finished or ctx is done, and returns its
 // final snapshot.
 func (r *Registry) Wait(ctx context.Context, id string) (Snapshot, error) {
@@ -474,7 +491,7 @@ func (r *Registry) next() *job {
 				j.mu.Lock()
 				if j.snap.State == Queued && j.snap.Phase != WaitingPhase {
 					j.snap.Phase = WaitingPhase
-					j.ver++
+					j.bumpLocked()
 				}
 				j.mu.Unlock()
 				continue

@@ -194,7 +194,7 @@ func writeNewFile(path string, s fileSpec) (err error) {
 		{metadataOffset, meta},
 	}
 	for _, w := range writes {
-		if _, err := f.WriteAt(w.b, w.off); err != nil {
+		if err := writeNonZeroPages(f, w.b, w.off); err != nil {
 			return fmt.Errorf("vhdx: %s: %w", path, err)
 		}
 	}
@@ -277,4 +277,33 @@ func metadataRegion(s fileSpec) ([]byte, error) {
 		off += copy(b[off:], it.value)
 	}
 	return b, nil
+}
+
+// writeNonZeroPages writes b at off in a new file, leaving out the 4 KiB
+// pages of the file that b only fills with zeros: the file reads the
+// same, and a sparse file system allocates only what holds data (the
+// metadata region is 1 MiB of mostly zeros), as the copies made of it
+// will (internal/fcopy keeps the source's allocation).
+func writeNonZeroPages(f *os.File, b []byte, off int64) error {
+	const page = 4 << 10
+	for i := 0; i < len(b); {
+		// The end of the file page that b[i] falls in.
+		end := min(len(b), i+int(page-(off+int64(i))%page))
+		if !allZero(b[i:end]) {
+			if _, err := f.WriteAt(b[i:end], off+int64(i)); err != nil {
+				return err
+			}
+		}
+		i = end
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -14,12 +14,13 @@ import (
 
 // copyEngine copies files for a job the way the simulator wants a long
 // copy to behave: in chunks, so that progress can be reported and a Kill
-// can stop the copy between two chunks; sparse, writing only the 4 KiB
-// pages that are not all zeros, and jumping over the holes the file
-// system reports without reading them (internal/fcopy.NextData; a VHDX
-// is mostly zeros: its log, the
-// unused parts of its metadata region and BAT, the unwritten parts of
-// its blocks); throttled to a byte rate on the host's Clock
+// can stop the copy between two chunks; sparse, jumping over the holes
+// the file system reports without reading them (internal/fcopy.NextData;
+// a VHDX is mostly zeros: its log, the unused parts of its metadata
+// region and BAT, the unwritten parts of its blocks) and copying its data
+// extents in the kernel (fcopy.NextHole), or, where the file system
+// reports no extents, writing only the 4 KiB pages that are not all
+// zeros; throttled to a byte rate on the host's Clock
 // (Options.CopyBytesPerSecond), so tests can make a copy slow and step it
 // deterministically with a FakeClock; durable, each file fsynced when it
 // is complete; and, for a job's engine (Host.jobCopyEngine in
@@ -27,8 +28,9 @@ import (
 // before it is written.
 //
 // Progress counts the bytes read (a file's size); throttling and the
-// simulated disk space count the bytes written, so a sparse file copies
-// as fast, and takes as much room, as the data it holds.
+// simulated disk space count the bytes written (a data extent's, or the
+// non-zero pages'), so a sparse file copies as fast, and takes as much
+// room, as the data it holds.
 //
 // mergeChain is the engine's other path: it writes the merged disk of a
 // differencing chain (vhdx.MergeWith) with the same chunked progress,
@@ -101,6 +103,36 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 			}
 			continue
 		}
+		// Inside a data extent the file system reports, the chunk is
+		// copied in the kernel, as it is (copy_file_range on Linux, as
+		// internal/fcopy does): it takes the room the source's extent
+		// takes, which is what is charged.
+		if end, ok := fcopy.NextHole(in, off); ok && end > off {
+			n := min(end, size, off+int64(e.chunkSize)) - off
+			if e.space != nil && !e.space.reserve(dst, n) {
+				return e.diskFull()
+			}
+			if _, err := in.Seek(off, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := out.Seek(off, io.SeekStart); err != nil {
+				return err
+			}
+			copied, cerr := io.CopyN(out, in, n)
+			off += copied
+			if err := e.throttle(ctx, copied); err != nil {
+				return err
+			}
+			if err := progress(copied); err != nil {
+				return err
+			}
+			if cerr != nil {
+				return cerr
+			}
+			continue
+		}
+		// Where the file system says nothing of extents: read, and write
+		// the pages that are not all zeros.
 		n, rerr := in.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
 		if n > 0 {
 			runs, data := dataRuns(buf[:n])
