@@ -163,18 +163,18 @@ type job struct {
 	done   chan struct{} // closed on reaching a terminal state
 	now    func() time.Time
 
-	exclusive   string       // Spec.Exclusive
-	key         string       // idempotency key, and the request's fingerprint
-	fingerprint string       //
-	rev         uint64       // bumped on every stored change
-	ver         uint64       // bumped on every change of snap: Snapshot.Version
+	exclusive   string        // Spec.Exclusive
+	key         string        // idempotency key, and the request's fingerprint
+	fingerprint string        //
+	rev         uint64        // bumped on every stored change
+	ver         uint64        // bumped on every change of snap: Snapshot.Version
 	changed     chan struct{} // closed at the next bump; nil while no one waits (Registry.Next)
-	persist     func(record) // the registry's store, or nil
-	rate        rate         // the current phase's byte rate
-	checkpoint  []byte       // the work's resume state, JSON (Reporter.Checkpoint)
-	resumed     bool         // reattached after a restart: already running
-	obs         Observer     // Options.Observer, or nil
-	counted     int64        // the current phase's bytes already told to obs
+	persist     func(record)  // the registry's store, or nil
+	rate        rate          // the current phase's byte rate
+	checkpoint  []byte        // the work's resume state, JSON (Reporter.Checkpoint)
+	resumed     bool          // reattached after a restart: already running
+	obs         Observer      // Options.Observer, or nil
+	counted     int64         // the current phase's bytes already told to obs
 }
 
 // moveLocked applies a transition; illegal moves are refused (and are bugs).
