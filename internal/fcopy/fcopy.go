@@ -94,25 +94,38 @@ func Copy(ctx context.Context, src, dst string, progress func(done int64)) (err 
 		}
 	}
 	buf := make([]byte, chunk)
+	// dataEnd is the end of the data extent off is in, once asked: the
+	// file system is asked once per extent, not once per chunk (on tmpfs
+	// a SEEK_HOLE walks the extent's pages, so asking per chunk of a large
+	// extent is quadratic).
+	var dataEnd int64
 	for off := int64(0); off < size; {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
+		if off >= dataEnd {
+			dataEnd = 0
+		}
 		// Jump over a hole when the file system can say where data is.
-		if next, ok := NextData(in, off); ok && next > off {
-			if next > size {
-				next = size
+		if dataEnd == 0 {
+			if next, ok := NextData(in, off); ok && next > off {
+				if next > size {
+					next = size
+				}
+				done += next - off
+				off = next
+				report()
+				continue
 			}
-			done += next - off
-			off = next
-			report()
-			continue
+			if end, ok := NextHole(in, off); ok && end > off {
+				dataEnd = end
+			}
 		}
 		// Inside a data extent the file system reports, copy it as it is,
 		// in the kernel (io.Copy between files is copy_file_range on
 		// Linux): the copy allocates what the source allocates there.
-		if end, ok := NextHole(in, off); ok && end > off {
-			n := min(end, size, off+extentChunk) - off
+		if dataEnd > off {
+			n := min(dataEnd, size, off+extentChunk) - off
 			if _, err := in.Seek(off, io.SeekStart); err != nil {
 				return err
 			}

@@ -88,27 +88,35 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 	size := fi.Size()
 	buf := make([]byte, e.chunkSize)
 	var off int64
+	var dataEnd int64 // the end of the data extent off is in, once asked (as fcopy does)
 	for off < size {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		// A hole the file system reports is jumped over, not read: it
-		// counts as read for progress, and costs neither time nor space.
-		if next, ok := fcopy.NextData(in, off); ok && next > off {
-			next = min(next, size)
-			skipped := next - off
-			off = next
-			if err := progress(skipped); err != nil {
-				return err
+		if off >= dataEnd {
+			dataEnd = 0
+			// A hole the file system reports is jumped over, not read:
+			// it counts as read for progress, and costs neither time
+			// nor space.
+			if next, ok := fcopy.NextData(in, off); ok && next > off {
+				next = min(next, size)
+				skipped := next - off
+				off = next
+				if err := progress(skipped); err != nil {
+					return err
+				}
+				continue
 			}
-			continue
+			if end, ok := fcopy.NextHole(in, off); ok && end > off {
+				dataEnd = end
+			}
 		}
 		// Inside a data extent the file system reports, the chunk is
 		// copied in the kernel, as it is (copy_file_range on Linux, as
 		// internal/fcopy does): it takes the room the source's extent
 		// takes, which is what is charged.
-		if end, ok := fcopy.NextHole(in, off); ok && end > off {
-			n := min(end, size, off+int64(e.chunkSize)) - off
+		if dataEnd > off {
+			n := min(dataEnd, size, off+int64(e.chunkSize)) - off
 			if e.space != nil && !e.space.reserve(dst, n) {
 				return e.diskFull()
 			}
