@@ -12,7 +12,7 @@ import (
 )
 
 // firstJobPoll is how soon waitJob looks at a job again the first time.
-const firstJobPoll = 10 * time.Millisecond
+const firstJobPoll = 2 * time.Millisecond
 
 // waitJob follows a Hyper-V job until it ends, reporting PercentComplete.
 //
