@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/hvport/hvport/auth"
 	"github.com/hvport/hvport/internal/logctx"
 )
 
@@ -23,9 +23,7 @@ func requestIDs(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
 		w.Header().Set(RequestIDHeader, id)
-		ctx := r.Context()
-		// Where chi's middleware (and audit records) look for it.
-		ctx = context.WithValue(ctx, middleware.RequestIDKey, id)
+		ctx := context.WithValue(r.Context(), requestInfoKey{}, &requestInfo{id: id})
 		ctx = logctx.With(ctx, zap.String("request_id", id))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -38,5 +36,26 @@ func newRequestID() string {
 	return uuid.NewString()
 }
 
+type requestInfoKey struct{}
+
+// requestInfo is what the middleware learns of a request, in one context
+// value: its id (requestIDs) and who sent it (authenticate fills it in
+// rather than copying the request once more: every request is
+// authenticated, and a copy is a quarter of a kilobyte).
+type requestInfo struct {
+	id       string
+	identity *auth.Identity
+}
+
+func infoOf(r *http.Request) *requestInfo {
+	ri, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
+	return ri
+}
+
 // requestID is the id requestIDs gave r ("" outside the router).
-func requestID(r *http.Request) string { return middleware.GetReqID(r.Context()) }
+func requestID(r *http.Request) string {
+	if ri := infoOf(r); ri != nil {
+		return ri.id
+	}
+	return ""
+}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/errs"
@@ -95,7 +94,7 @@ func (a adapter) wrap(h handlerFunc) http.HandlerFunc {
 func (a adapter) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := ProblemOf(err)
 	p.Instance = r.URL.Path
-	fields := []zap.Field{zap.String("request_id", middleware.GetReqID(r.Context())), zap.String("method", r.Method),
+	fields := []zap.Field{zap.String("request_id", requestID(r)), zap.String("method", r.Method),
 		zap.String("path", r.URL.Path), zap.Int("status", p.Status), zap.Error(err)}
 	if p.Status >= 500 {
 		a.log.Error("request failed", fields...)

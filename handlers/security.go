@@ -72,7 +72,7 @@ func (g *guard) authenticate(next http.Handler) http.Handler {
 			// Valid credentials, if sent, let health say more; invalid
 			// ones are ignored there.
 			if id, _, err := g.identify(r); err == nil && r.Header.Get("Authorization") != "" {
-				r = r.WithContext(auth.WithIdentity(r.Context(), id))
+				r = withIdentity(r, id)
 			}
 			next.ServeHTTP(w, r)
 			return
@@ -92,8 +92,17 @@ func (g *guard) authenticate(next http.Handler) http.Handler {
 			g.a.problem(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
+		next.ServeHTTP(w, withIdentity(r, id))
 	})
+}
+
+// withIdentity records who sent r, in its requestInfo when it has one.
+func withIdentity(r *http.Request, id *auth.Identity) *http.Request {
+	if ri := infoOf(r); ri != nil {
+		ri.identity = id
+		return r
+	}
+	return r.WithContext(auth.WithIdentity(r.Context(), id))
 }
 
 // identify finds who sent r. The reason is for the audit log only.
@@ -184,7 +193,7 @@ func (g *guard) permit(method, pattern string, role auth.Role, h http.HandlerFun
 			h(w, r)
 			return
 		}
-		id := auth.FromContext(r.Context())
+		id := identityOf(r)
 		if err := authorize(r, id, method, pattern, role); err != nil {
 			g.deny(r, id, http.StatusForbidden, "needs "+string(role))
 			g.a.problem(w, r, err)
@@ -194,7 +203,7 @@ func (g *guard) permit(method, pattern string, role auth.Role, h http.HandlerFun
 			h(w, r)
 			return
 		}
-		t := &trail{log: g.sec.Audit, rec: audit.Record{RequestID: middleware.GetReqID(r.Context()), Source: clientIP(r), Identity: who(id),
+		t := &trail{log: g.sec.Audit, rec: audit.Record{RequestID: requestID(r), Source: clientIP(r), Identity: who(id),
 			Method: method, Route: pattern, Path: r.URL.Path, VM: chi.URLParam(r, "vm"), IdempotencyKey: r.Header.Get(IdempotencyHeader), Decision: "allow"}}
 		if err := t.write(audit.StageRequest); err != nil {
 			g.log.Error("audit log unwritable: mutating request refused", zap.String("request_id", t.rec.RequestID), zap.Error(err))
@@ -235,7 +244,7 @@ func (g *guard) deny(r *http.Request, id *auth.Identity, status int, reason stri
 	if g.sec.Audit == nil {
 		return
 	}
-	g.sec.Audit.Denied(audit.Record{RequestID: middleware.GetReqID(r.Context()), Source: clientIP(r), Identity: who(id),
+	g.sec.Audit.Denied(audit.Record{RequestID: requestID(r), Source: clientIP(r), Identity: who(id),
 		Method: r.Method, Path: r.URL.Path, Reason: reason, Status: status})
 }
 

@@ -11,7 +11,14 @@ import (
 // filtered, and anything about another VM answers exactly as if it did not
 // exist (404 with the same message), so VM names and ids do not leak.
 
-func identityOf(r *http.Request) *auth.Identity { return auth.FromContext(r.Context()) }
+// identityOf is who sent r: as authenticate recorded it, or (a handler
+// called without the router, in tests) as the context carries it.
+func identityOf(r *http.Request) *auth.Identity {
+	if ri := infoOf(r); ri != nil && ri.identity != nil {
+		return ri.identity
+	}
+	return auth.FromContext(r.Context())
+}
 
 // canSee reports whether the caller may see the VM.
 func canSee(r *http.Request, id, name string) bool { return identityOf(r).CanSeeVM(id, name) }

@@ -57,11 +57,15 @@ func (p ObjectPath) RelPath() string {
 		}
 		b.WriteString(k.Name)
 		b.WriteString(`="`)
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(k.Value))
+		keyEscaper.WriteString(&b, k.Value)
 		b.WriteByte('"')
 	}
 	return b.String()
 }
+
+// keyEscaper escapes a key's value in a path (built once: a Replacer is
+// costly to build and paths are formatted for every object).
+var keyEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // String formats the full path (__PATH).
 func (p ObjectPath) String() string {
