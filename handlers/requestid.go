@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
+	"time"
 
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/hvport/hvport/auth"
@@ -29,11 +32,25 @@ func requestIDs(next http.Handler) http.Handler {
 	})
 }
 
+// newRequestID returns a UUIDv7 (RFC 9562 §5.7): 48 bits of Unix
+// milliseconds, the version, 74 random bits and the variant, so ids sort
+// by time. Its random bits come from math/rand/v2 (ChaCha8 seeded by the
+// runtime, no system call or lock): a request id is not a secret, and
+// every request makes one.
 func newRequestID() string {
-	if u, err := uuid.NewV7(); err == nil {
-		return u.String()
-	}
-	return uuid.NewString()
+	var u [16]byte
+	binary.BigEndian.PutUint64(u[0:8], uint64(time.Now().UnixMilli())<<16|rand.Uint64()&0x0fff)
+	u[6] = 0x70 | u[6]&0x0f // version 7
+	binary.BigEndian.PutUint64(u[8:16], rand.Uint64())
+	u[8] = 0x80 | u[8]&0x3f // variant 10
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	hex.Encode(s[9:13], u[4:6])
+	hex.Encode(s[14:18], u[6:8])
+	hex.Encode(s[19:23], u[8:10])
+	hex.Encode(s[24:36], u[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }
 
 type requestInfoKey struct{}
