@@ -162,9 +162,14 @@ func (s *scenario) jobsPair() error {
 	d := time.Duration(s.c.seconds * float64(time.Second))
 	const conns = 64
 	var hv, peer []load
+	var hvCPU, peerCPU []time.Duration // server CPU per request
 	for range s.c.runs {
+		c0 := cpuTime(s.cmd.Process.Pid)
 		hv = append(hv, hammer(s.base, s.token, []string{"/v1/jobs/" + j.ID}, conns, d, 0))
+		hvCPU = append(hvCPU, (cpuTime(s.cmd.Process.Pid)-c0)/time.Duration(max(hv[len(hv)-1].requests, 1)))
+		c0 = cpuTime(bare.Process.Pid)
 		peer = append(peer, hammer(bareBase, "", []string{"/v1/jobs/" + j.ID}, conns, d, 0))
+		peerCPU = append(peerCPU, (cpuTime(bare.Process.Pid)-c0)/time.Duration(max(peer[len(peer)-1].requests, 1)))
 	}
 	// Pair by pair (each hvport run with the bare run after it): the
 	// machine's speed drifts between runs more than the difference.
@@ -180,6 +185,10 @@ func (s *scenario) jobsPair() error {
 		ms(percentile(p.lat, 0.5)), ms(percentile(p.lat, 0.99)), p.errors)
 	fmt.Printf("%-34s %-28s %8.2f× rate [%.2f … %.2f], %.2f× p99 [%.2f … %.2f]\n\n", "", "ratio hvport/peer, pairwise", medianOf(rate), slices.Min(rate), slices.Max(rate),
 		medianOf(p99), slices.Min(p99), slices.Max(p99))
+	if hvCPU[0] > 0 {
+		fmt.Printf("%-34s %-28s hvport %s, bare %s (medians; the load generator shares the two cores)\n\n", "", "server CPU per request",
+			micros(median(hvCPU)), micros(median(peerCPU)))
+	}
 	return nil
 }
 
