@@ -27,6 +27,7 @@ import (
 	"github.com/hvport/hvport/hyperv"
 	"github.com/hvport/hvport/imports"
 	"github.com/hvport/hvport/internal/dirlock"
+	"github.com/hvport/hvport/internal/gctune"
 	"github.com/hvport/hvport/internal/readiness"
 	"github.com/hvport/hvport/jobs"
 	"github.com/hvport/hvport/metrics"
@@ -35,6 +36,9 @@ import (
 )
 
 func main() {
+	// A process's policy, for the server, the service and the commands
+	// alike (internal/gctune).
+	gctune.Start(0)
 	if isWindowsService() {
 		// Started by the service control manager: os.Args are the flags
 		// given to install.

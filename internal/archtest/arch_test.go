@@ -48,6 +48,9 @@ var forbidden = map[string][]string{
 	// readiness checks' runner.
 	"internal/logctx":    leafForbidden,
 	"internal/readiness": leafForbidden,
+	// The GC tuning is the server process's own policy: cmd/server
+	// starts it; it knows no room.
+	"internal/gctune": leafForbidden,
 	// Failpoints are named steps any room may mark; they know nothing.
 	"internal/failpoint": {"handlers", "jobs", "exports", "imports", "hyperv", "wmi", "api", "roots", "auth", "audit", "errs"},
 	// The Go client speaks only HTTP, with the types generated from
@@ -64,7 +67,7 @@ var forbidden = map[string][]string{
 var serverRooms = []string{"handlers", "hyperv", "wmi", "wmi/com", "wmi/sim", "jobs", "exports", "imports", "errs", "api",
 	"auth", "audit", "roots", "vhdx", "cmd/server", "internal/apitest", "internal/atomicfile", "internal/fcopy",
 	"internal/progress", "internal/qemutest", "internal/secfile", "internal/testserver", "internal/dirlock", "internal/failpoint", "transfers",
-	"metrics", "internal/logctx", "internal/readiness"}
+	"metrics", "internal/logctx", "internal/readiness", "internal/gctune"}
 
 // leafForbidden is every room of the server: a leaf imports none.
 var leafForbidden = []string{"handlers", "hyperv", "wmi", "wmi/com", "wmi/sim", "jobs", "exports", "imports", "errs", "api",
