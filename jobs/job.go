@@ -169,6 +169,8 @@ type job struct {
 	rev         uint64        // bumped on every stored change
 	ver         uint64        // bumped on every change of snap: Snapshot.Version
 	changed     chan struct{} // closed at the next bump; nil while no one waits (Registry.Next)
+	finished    bool          // reached a terminal state; done is closed once that is stored
+	closedDone  bool          // done is closed
 	persist     func(record)  // the registry's store, or nil
 	rate        rate          // the current phase's byte rate
 	checkpoint  []byte        // the work's resume state, JSON (Reporter.Checkpoint)
@@ -183,7 +185,7 @@ func (j *job) moveLocked(to State) bool {
 		return false
 	}
 	j.snap.State = to
-	j.bumpLocked()
+	j.ver++ // waiters hear of it once it is stored: every move ends in unlockAndSave
 	t := j.now()
 	switch {
 	case to == Running:
@@ -193,7 +195,7 @@ func (j *job) moveLocked(to State) bool {
 		if to == Completed {
 			j.snap.PercentComplete = 100
 		}
-		close(j.done)
+		j.finished = true // done closes once stored (unlockAndSave)
 		if j.obs != nil {
 			j.obs.JobFinished(j.snap)
 		}
@@ -201,8 +203,8 @@ func (j *job) moveLocked(to State) bool {
 	return true
 }
 
-// bumpLocked records a change of snap: a new Version, and a word to those
-// waiting for it.
+// bumpLocked records a change of snap that is not stored (progress,
+// bytes, waiting): a new Version, and a word to those waiting for it.
 func (j *job) bumpLocked() {
 	j.ver++
 	if j.changed != nil {
@@ -311,15 +313,30 @@ func (r reporter) Checkpoint(v any) {
 // unlockAndSave records the change made under j.mu in the store (outside
 // the lock: the write does I/O) and unlocks.
 func (j *job) unlockAndSave() {
-	j.bumpLocked() // every caller changed snap (or its checkpoint: a harmless bump)
-	if j.persist == nil {
-		j.mu.Unlock()
-		return
+	// Every caller changed snap (or its checkpoint: a harmless bump).
+	// Those waiting for the change (Registry.Next, Wait) hear of it once
+	// it is stored: a client that saw a job complete finds it completed
+	// after a crash too.
+	j.ver++
+	changed, finished := j.changed, j.finished && !j.closedDone
+	j.changed = nil
+	if finished {
+		j.closedDone = true
 	}
-	j.rev++
-	rec := j.recordLocked()
-	j.mu.Unlock()
-	j.persist(rec)
+	if j.persist != nil {
+		j.rev++
+		rec := j.recordLocked()
+		j.mu.Unlock()
+		j.persist(rec)
+	} else {
+		j.mu.Unlock()
+	}
+	if changed != nil {
+		close(changed)
+	}
+	if finished {
+		close(j.done)
+	}
 }
 
 // cancelledError is the error recorded on a cancelled job.

@@ -152,6 +152,7 @@ func Open(opts Options, dir string) (*Registry, error) {
 			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save,
 			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint, obs: r.opts.Observer, counted: rec.BytesDone}
 		if rec.State.Terminal() {
+			j.finished, j.closedDone = true, true
 			close(j.done)
 		} else if r.reattachLocked(j) {
 			if j.snap.State == Queued {
@@ -207,13 +208,15 @@ func (r *Registry) reattachLocked(j *job) bool {
 	j.snap.State, j.snap.Phase, j.snap.FinishedAt = Failed, "interrupted", &now
 	// Its own kind: the host did nothing wrong, the server stopped.
 	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
-	j.bumpLocked()
-	close(j.done)
+	j.ver++
+	j.finished = true
 	if j.obs != nil {
 		j.obs.JobFinished(j.snap)
 	}
 	j.rev++
 	r.store.save(j.recordLocked())
+	j.closedDone = true
+	close(j.done) // once stored (no one waits yet: the registry is opening)
 	log.Warn("job interrupted by a restart", zap.Error(err))
 	return false
 }

@@ -71,3 +71,55 @@ func TestVersionMovesWithEveryChange(t *testing.T) {
 	wait(t, r, s.ID)
 	check("completion", true)
 }
+
+// Those waiting for a job (a long poll through Next, Wait) hear that it
+// finished only once that is stored: a client that saw it complete finds
+// it completed after a crash too.
+func TestWaitersHearOfAnEndOnceItIsStored(t *testing.T) {
+	r := newRegistry(t, Options{})
+	started, release := make(chan struct{}), make(chan struct{})
+	s, err := r.Submit(Spec{Kind: KindExport}, func(ctx context.Context, rep Reporter) error {
+		close(started)
+		<-release
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	storing, proceed := make(chan struct{}), make(chan struct{})
+	r.mu.Lock()
+	j := r.jobs[s.ID]
+	r.mu.Unlock()
+	j.mu.Lock()
+	j.persist = func(rec record) {
+		if rec.State == Completed {
+			close(storing)
+			<-proceed
+		}
+	}
+	j.mu.Unlock()
+	cur, changed, err := r.Next(s.ID)
+	if err != nil || cur.State != Running {
+		t.Fatalf("%+v %v", cur, err)
+	}
+	waited := make(chan Snapshot)
+	go func() {
+		f, _ := r.Wait(context.Background(), s.ID)
+		waited <- f
+	}()
+	close(release)
+	<-storing
+	select {
+	case <-changed:
+		t.Fatal("a long poll heard of the end before it was stored")
+	case f := <-waited:
+		t.Fatalf("Wait returned %s before the end was stored", f.State)
+	default:
+	}
+	close(proceed)
+	<-changed
+	if f := <-waited; f.State != Completed {
+		t.Fatalf("Wait: %s", f.State)
+	}
+}
