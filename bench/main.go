@@ -107,6 +107,11 @@ func run(c config) error {
 		if err != nil {
 			return err
 		}
+		// The next scenario starts on an empty scratch directory: the
+		// imports' copies add up (on tmpfs, in memory).
+		if err := os.RemoveAll(s.dir); err != nil {
+			return err
+		}
 	}
 	return nil
 }
