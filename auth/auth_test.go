@@ -89,6 +89,11 @@ func TestStoreKeepsOnlyHashesAndAuthenticates(t *testing.T) {
 func TestStoreReloadsAnotherWritersChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), StoreFile)
 	server, _ := OpenStore(path)
+	// Each reading of the server's clock is a recheck interval later: it
+	// looks at the file every time (TestStoreSeesAnotherWritersTokens has
+	// what happens inside the interval).
+	clock := time.Now()
+	server.SetClock(func() time.Time { clock = clock.Add(RecheckInterval); return clock })
 	cli, _ := OpenStore(path)
 	_, tok, err := cli.Create(CreateRequest{Name: "late", Role: Reader})
 	if err != nil {

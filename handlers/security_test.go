@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,6 +225,11 @@ func TestUnauthenticatedRequestsAre401Problems(t *testing.T) {
 func TestTokensChangeWithoutRestart(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
+	// Each reading of the server store's clock is a recheck interval
+	// later, so it looks at the file for every request (auth's tests have
+	// what happens inside the interval).
+	base, readings := time.Now(), new(atomic.Int64)
+	e.tokens.SetClock(func() time.Time { return base.Add(time.Duration(readings.Add(1)) * auth.RecheckInterval) })
 	other, err := auth.OpenStore(filepath.Join(e.dataDir, auth.StoreFile))
 	if err != nil {
 		t.Fatal(err)
