@@ -171,6 +171,7 @@ type job struct {
 	changed     chan struct{} // closed at the next bump; nil while no one waits (Registry.Next)
 	finished    bool          // reached a terminal state; done is closed once that is stored
 	closedDone  bool          // done is closed
+	storedState State         // the state of the last record stored (unlockAndSave)
 	persist     func(record)  // the registry's store, or nil
 	rate        rate          // the current phase's byte rate
 	checkpoint  []byte        // the work's resume state, JSON (Reporter.Checkpoint)
@@ -323,13 +324,24 @@ func (j *job) unlockAndSave() {
 	if finished {
 		j.closedDone = true
 	}
-	if j.persist != nil {
+	switch {
+	case j.persist == nil:
+		j.mu.Unlock()
+	case j.snap.State != j.storedState:
+		// A new state is stored before anyone can read it: a client that
+		// saw a job running or ended finds it so after a crash. States
+		// change a few times a job; readers wait one write.
+		j.rev++
+		j.persist(j.recordLocked())
+		j.storedState = j.snap.State
+		j.mu.Unlock()
+	default:
+		// Phases, Hyper-V job paths, checkpoints, results: stored outside
+		// the lock, so that a poll does not wait on the disk.
 		j.rev++
 		rec := j.recordLocked()
 		j.mu.Unlock()
 		j.persist(rec)
-	} else {
-		j.mu.Unlock()
 	}
 	if changed != nil {
 		close(changed)

@@ -149,7 +149,7 @@ func Open(opts Options, dir string) (*Registry, error) {
 	var resumed, queued []*job
 	for _, rec := range st.load() {
 		j := &job{snap: snapshotFrom(rec), done: make(chan struct{}), now: r.opts.Now,
-			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save,
+			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save, storedState: rec.State,
 			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint, obs: r.opts.Observer, counted: rec.BytesDone}
 		if rec.State.Terminal() {
 			j.finished, j.closedDone = true, true
@@ -215,6 +215,7 @@ func (r *Registry) reattachLocked(j *job) bool {
 	}
 	j.rev++
 	r.store.save(j.recordLocked())
+	j.storedState = j.snap.State
 	j.closedDone = true
 	close(j.done) // once stored (no one waits yet: the registry is opening)
 	log.Warn("job interrupted by a restart", zap.Error(err))

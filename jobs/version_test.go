@@ -73,8 +73,9 @@ func TestVersionMovesWithEveryChange(t *testing.T) {
 }
 
 // Those waiting for a job (a long poll through Next, Wait) hear that it
-// finished only once that is stored: a client that saw it complete finds
-// it completed after a crash too.
+// finished, and anyone reading it (Get) sees it finished, only once that
+// is stored: a client that saw it complete finds it completed after a
+// crash too.
 func TestWaitersHearOfAnEndOnceItIsStored(t *testing.T) {
 	r := newRegistry(t, Options{})
 	started, release := make(chan struct{}), make(chan struct{})
@@ -110,6 +111,12 @@ func TestWaitersHearOfAnEndOnceItIsStored(t *testing.T) {
 	}()
 	close(release)
 	<-storing
+	// Nor can anyone read the new state: the job is locked until it is
+	// stored (a Get, a poll, waits).
+	if j.mu.TryLock() {
+		j.mu.Unlock()
+		t.Fatal("the job's end is readable before it is stored")
+	}
 	select {
 	case <-changed:
 		t.Fatal("a long poll heard of the end before it was stored")
