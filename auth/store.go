@@ -329,18 +329,16 @@ func (s *Store) Authenticate(tok string) (*Identity, error) {
 		return nil, err
 	}
 	t, known := tab.byID[id]
-	matches := known && secretMatches(secret, t.Hash)
-	if !matches {
+	if !known || !secretMatches(secret, t.Hash) {
 		// A token the host's command line created a moment ago is
 		// accepted at once: look at the file before refusing.
 		if tab, err = s.current(true); err != nil {
 			return nil, err
 		}
 		t, known = tab.byID[id]
-		matches = known && secretMatches(secret, t.Hash)
 	}
 	if known {
-		if !matches {
+		if !secretMatches(secret, t.Hash) {
 			return nil, &AuthError{Reason: ReasonMismatch, TokenID: id}
 		}
 		if t.Expired(s.now()) {

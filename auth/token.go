@@ -58,24 +58,30 @@ func splitToken(tok string) (id, secret string, ok bool) {
 // so a plain SHA-256 is enough (a slow password hash guards low-entropy
 // secrets, which these are not).
 func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
+	d := secretDigest(secret)
+	return string(d[:])
 }
 
 // secretMatches compares in constant time.
 func secretMatches(secret, storedHash string) bool {
-	// On the stack (every request checks a token): the secret's bytes
-	// (52 characters; a longer one is not ours), its hash in hex.
-	var in [64]byte
-	var got [2 * sha256.Size]byte
-	if len(secret) > len(in) || len(storedHash) != len(got) {
-		return false
-	}
-	sum := sha256.Sum256(in[:copy(in[:], secret)])
-	hex.Encode(got[:], sum[:])
-	var want [2 * sha256.Size]byte
+	got := secretDigest(secret)
+	var want [len(got)]byte
 	copy(want[:], storedHash)
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	return len(storedHash) == len(got) && subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// secretDigest is the SHA-256 of a secret, in hex, made on the stack:
+// every request checks a token (ours have 52 characters).
+func secretDigest(secret string) (d [2 * sha256.Size]byte) {
+	var in [64]byte
+	var sum [sha256.Size]byte
+	if len(secret) <= len(in) {
+		sum = sha256.Sum256(in[:copy(in[:], secret)])
+	} else {
+		sum = sha256.Sum256([]byte(secret))
+	}
+	hex.Encode(d[:], sum[:])
+	return d
 }
 
 // TokenID returns the public id of a token string, or "" if it is not one

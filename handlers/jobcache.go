@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"sync"
 
 	"github.com/hvport/hvport/jobs"
@@ -29,7 +27,7 @@ type jobBody struct {
 // thousands; when it is full an arbitrary entry makes room.
 const maxJobBodies = 1024
 
-// json returns s as the JSON body writeJSON would send for toJob(s).
+// json returns s as the body writeJSON would send for toJob(s).
 func (c *jobBodies) json(s jobs.Snapshot) (raw, error) {
 	key := jobBody{version: s.Version, bps: orNone(s.BytesPerSecond), eta: orNone(s.ETASeconds)}
 	c.mu.Lock()
@@ -38,13 +36,11 @@ func (c *jobBodies) json(s jobs.Snapshot) (raw, error) {
 		return raw{contentType: "application/json", body: b.body}, nil
 	}
 	c.mu.Unlock()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(toJob(s)); err != nil {
+	body, err := encodeJSON(toJob(s))
+	if err != nil {
 		return raw{}, err
 	}
-	key.body = buf.Bytes()
+	key.body = body
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]jobBody{}

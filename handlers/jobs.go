@@ -70,9 +70,6 @@ func (j jobsResource) get(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.URL.RawQuery == "" { // a plain poll
-		return j.bodies.json(s)
-	}
 	wait, seen, err := parseJobWait(r.URL.Query(), s.State)
 	if err != nil {
 		return nil, err

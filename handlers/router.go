@@ -10,6 +10,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,11 +194,10 @@ func requestLog(log *zap.Logger, m *metrics.Metrics, mux *chi.Mux) func(http.Han
 			// Fields are built only for a line that is written: polls are
 			// most requests, and a server at warn writes none of them.
 			if ce := log.Check(level, "request"); ce != nil {
-				ctxFields := logctx.Fields(r.Context())
-				ce.Write(append(ctxFields[:len(ctxFields):len(ctxFields)], // never into the context's array
+				ce.Write(slices.Concat(logctx.Fields(r.Context()), []zap.Field{
 					zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("route", route),
 					zap.Int("status", ww.Status()), zap.Int("bytes", ww.BytesWritten()),
-					zap.Duration("duration", took))...)
+					zap.Duration("duration", took)})...)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package hyperv
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,9 +28,7 @@ type inventory struct {
 
 	gen    atomic.Uint64
 	flight singleflight.Group
-
-	mu   sync.Mutex
-	last *listing // guarded by mu
+	last   atomic.Pointer[listing] // the last answer, with the generation it was asked in
 }
 
 type listing struct {
@@ -48,10 +45,7 @@ func (in *inventory) changed() { in.gen.Add(1) }
 // that arrive while it is in flight) and keeps its answer.
 func (in *inventory) list(query func() ([]VM, error)) ([]VM, error) {
 	if in.maxAge > 0 {
-		in.mu.Lock()
-		l := in.last
-		in.mu.Unlock()
-		if l != nil && l.gen == in.gen.Load() && in.now().Sub(l.at) < in.maxAge {
+		if l := in.last.Load(); l != nil && l.gen == in.gen.Load() && in.now().Sub(l.at) < in.maxAge {
 			return l.vms, nil
 		}
 	}
@@ -59,9 +53,7 @@ func (in *inventory) list(query func() ([]VM, error)) ([]VM, error) {
 		gen, at := in.gen.Load(), in.now()
 		vms, err := query()
 		if err == nil && in.maxAge > 0 {
-			in.mu.Lock()
-			in.last = &listing{gen: gen, at: at, vms: vms}
-			in.mu.Unlock()
+			in.last.Store(&listing{gen: gen, at: at, vms: vms})
 		}
 		return vms, err
 	})

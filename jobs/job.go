@@ -169,9 +169,7 @@ type job struct {
 	rev         uint64        // bumped on every stored change
 	ver         uint64        // bumped on every change of snap: Snapshot.Version
 	changed     chan struct{} // closed at the next bump; nil while no one waits (Registry.Next)
-	finished    bool          // reached a terminal state; done is closed once that is stored
-	closedDone  bool          // done is closed
-	storedState State         // the state of the last record stored (unlockAndSave)
+	savedState  State         // the state as unlockAndSave last stored it
 	persist     func(record)  // the registry's store, or nil
 	rate        rate          // the current phase's byte rate
 	checkpoint  []byte        // the work's resume state, JSON (Reporter.Checkpoint)
@@ -196,7 +194,6 @@ func (j *job) moveLocked(to State) bool {
 		if to == Completed {
 			j.snap.PercentComplete = 100
 		}
-		j.finished = true // done closes once stored (unlockAndSave)
 		if j.obs != nil {
 			j.obs.JobFinished(j.snap)
 		}
@@ -319,21 +316,20 @@ func (j *job) unlockAndSave() {
 	// it is stored: a client that saw a job complete finds it completed
 	// after a crash too.
 	j.ver++
-	changed, finished := j.changed, j.finished && !j.closedDone
+	changed := j.changed
 	j.changed = nil
-	if finished {
-		j.closedDone = true
-	}
+	moved := j.snap.State != j.savedState
+	ended := moved && j.snap.State.Terminal() // done closes once this is stored
+	j.savedState = j.snap.State
 	switch {
 	case j.persist == nil:
 		j.mu.Unlock()
-	case j.snap.State != j.storedState:
+	case moved:
 		// A new state is stored before anyone can read it: a client that
 		// saw a job running or ended finds it so after a crash. States
 		// change a few times a job; readers wait one write.
 		j.rev++
 		j.persist(j.recordLocked())
-		j.storedState = j.snap.State
 		j.mu.Unlock()
 	default:
 		// Phases, Hyper-V job paths, checkpoints, results: stored outside
@@ -346,7 +342,7 @@ func (j *job) unlockAndSave() {
 	if changed != nil {
 		close(changed)
 	}
-	if finished {
+	if ended {
 		close(j.done)
 	}
 }

@@ -149,10 +149,9 @@ func Open(opts Options, dir string) (*Registry, error) {
 	var resumed, queued []*job
 	for _, rec := range st.load() {
 		j := &job{snap: snapshotFrom(rec), done: make(chan struct{}), now: r.opts.Now,
-			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save, storedState: rec.State,
+			key: rec.IdempotencyKey, fingerprint: rec.Fingerprint, rev: rec.Rev, persist: st.save, savedState: rec.State,
 			exclusive: rec.Exclusive, checkpoint: rec.Checkpoint, obs: r.opts.Observer, counted: rec.BytesDone}
 		if rec.State.Terminal() {
-			j.finished, j.closedDone = true, true
 			close(j.done)
 		} else if r.reattachLocked(j) {
 			if j.snap.State == Queued {
@@ -209,14 +208,12 @@ func (r *Registry) reattachLocked(j *job) bool {
 	// Its own kind: the host did nothing wrong, the server stopped.
 	j.snap.Err = &errs.Error{Kind: errs.Interrupted, Msg: msg, Extra: extra, Err: err}
 	j.ver++
-	j.finished = true
 	if j.obs != nil {
 		j.obs.JobFinished(j.snap)
 	}
 	j.rev++
 	r.store.save(j.recordLocked())
-	j.storedState = j.snap.State
-	j.closedDone = true
+	j.savedState = j.snap.State
 	close(j.done) // once stored (no one waits yet: the registry is opening)
 	log.Warn("job interrupted by a restart", zap.Error(err))
 	return false
@@ -332,13 +329,22 @@ func (r *Registry) ByKey(key string) (Snapshot, string, bool) {
 
 // Get returns one job.
 func (r *Registry) Get(id string) (Snapshot, error) {
+	j, err := r.find(id)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return j.snapshot(), nil
+}
+
+// find returns the job id names, or NotFound.
+func (r *Registry) find(id string) (*job, error) {
 	r.mu.Lock()
 	j := r.jobs[id]
 	r.mu.Unlock()
 	if j == nil {
-		return Snapshot{}, errs.E(errs.NotFound, "no job with id %q", id)
+		return nil, errs.E(errs.NotFound, "no job with id %q", id)
 	}
-	return j.snapshot(), nil
+	return j, nil
 }
 
 // List returns all jobs, newest first.
@@ -396,11 +402,9 @@ func (r *Registry) Cancel(id string) (Snapshot, error) {
 // Next returns a job's snapshot and a channel closed at its next change
 // (its next Version): how a long poll waits without polling.
 func (r *Registry) Next(id string) (Snapshot, <-chan struct{}, error) {
-	r.mu.Lock()
-	j := r.jobs[id]
-	r.mu.Unlock()
-	if j == nil {
-		return Snapshot{}, nil, errs.E(errs.NotFound, "no job with id %q", id)
+	j, err := r.find(id)
+	if err != nil {
+		return Snapshot{}, nil, err
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -413,11 +417,9 @@ func (r *Registry) Next(id string) (Snapshot, <-chan struct{}, error) {
 // Wait blocks until the job is finished or ctx is done, and returns its
 // final snapshot.
 func (r *Registry) Wait(ctx context.Context, id string) (Snapshot, error) {
-	r.mu.Lock()
-	j := r.jobs[id]
-	r.mu.Unlock()
-	if j == nil {
-		return Snapshot{}, errs.E(errs.NotFound, "no job with id %q", id)
+	j, err := r.find(id)
+	if err != nil {
+		return Snapshot{}, err
 	}
 	select {
 	case <-j.done:

@@ -289,7 +289,7 @@ func writeNonZeroPages(f *os.File, b []byte, off int64) error {
 	for i := 0; i < len(b); {
 		// The end of the file page that b[i] falls in.
 		end := min(len(b), i+int(page-(off+int64(i))%page))
-		if !allZero(b[i:end]) {
+		if !isZero(b[i:end]) {
 			if _, err := f.WriteAt(b[i:end], off+int64(i)); err != nil {
 				return err
 			}
@@ -297,13 +297,4 @@ func writeNonZeroPages(f *os.File, b []byte, off int64) error {
 		i = end
 	}
 	return nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }

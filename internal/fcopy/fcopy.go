@@ -30,28 +30,32 @@ var zeros = make([]byte, page)
 // writeData writes the pages of b that are not all zeros at off, runs of
 // them in one write each.
 func writeData(out *os.File, b []byte, off int64) error {
-	start := -1 // the current run of data pages
-	flush := func(end int) error {
-		if start < 0 {
-			return nil
+	runs, _ := DataRuns(b)
+	for _, r := range runs {
+		if _, err := out.WriteAt(b[r[0]:r[1]], off+int64(r[0])); err != nil {
+			return err
 		}
-		_, err := out.WriteAt(b[start:end], off+int64(start))
-		start = -1
-		return err
 	}
+	return nil
+}
+
+// DataRuns lists the runs of 4 KiB pages of b that are not all zeros, as
+// [start, end) offsets, and how many bytes they hold: what a sparse copy
+// writes of b (here, and in the simulator's copy engine).
+func DataRuns(b []byte) (runs [][2]int, data int64) {
 	for p := 0; p < len(b); p += page {
 		end := min(p+page, len(b))
 		if bytes.Equal(b[p:end], zeros[:end-p]) {
-			if err := flush(p); err != nil {
-				return err
-			}
 			continue
 		}
-		if start < 0 {
-			start = p
+		if k := len(runs) - 1; k >= 0 && runs[k][1] == p {
+			runs[k][1] = end
+		} else {
+			runs = append(runs, [2]int{p, end})
 		}
+		data += int64(end - p)
 	}
-	return flush(len(b))
+	return runs, data
 }
 
 // Copy copies src to dst. dst must not exist (it is created exclusively, so
@@ -94,45 +98,19 @@ func Copy(ctx context.Context, src, dst string, progress func(done int64)) (err 
 		}
 	}
 	buf := make([]byte, chunk)
-	// dataEnd is the end of the data extent off is in, once asked: the
-	// file system is asked once per extent, not once per chunk (on tmpfs
-	// a SEEK_HOLE walks the extent's pages, so asking per chunk of a large
-	// extent is quadratic).
-	var dataEnd int64
+	ext := NewExtents(in, size)
 	for off := int64(0); off < size; {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		if off >= dataEnd {
-			dataEnd = 0
-		}
-		// Jump over a hole when the file system can say where data is.
-		if dataEnd == 0 {
-			if next, ok := NextData(in, off); ok && next > off {
-				if next > size {
-					next = size
-				}
-				done += next - off
-				off = next
+		if end, data, ok := ext.At(off); ok {
+			if !data { // a hole: jumped over, not read
+				done += end - off
+				off = end
 				report()
 				continue
 			}
-			if end, ok := NextHole(in, off); ok && end > off {
-				dataEnd = end
-			}
-		}
-		// Inside a data extent the file system reports, copy it as it is,
-		// in the kernel (io.Copy between files is copy_file_range on
-		// Linux): the copy allocates what the source allocates there.
-		if dataEnd > off {
-			n := min(dataEnd, size, off+extentChunk) - off
-			if _, err := in.Seek(off, io.SeekStart); err != nil {
-				return err
-			}
-			if _, err := out.Seek(off, io.SeekStart); err != nil {
-				return err
-			}
-			copied, cerr := io.CopyN(out, in, n)
+			copied, cerr := CopyRange(out, in, off, min(end, off+extentChunk)-off)
 			off += copied
 			done += copied
 			report()
@@ -170,4 +148,53 @@ func Copy(ctx context.Context, src, dst string, progress func(done int64)) (err 
 		return errors.New("fcopy: " + src + " changed size while it was copied")
 	}
 	return nil
+}
+
+// Extents walks a file's data extents for a copy, asking the file system
+// once per extent: on tmpfs a SEEK_HOLE walks the extent's pages, so
+// asking again for every chunk of a large extent is quadratic. Used by
+// Copy and by the simulator's copy engine.
+type Extents struct {
+	f       *os.File
+	size    int64
+	dataEnd int64 // the end of the data extent last found
+}
+
+// NewExtents walks f, of size bytes.
+func NewExtents(f *os.File, size int64) *Extents { return &Extents{f: f, size: size} }
+
+// At tells what is at off: the end of the run it is in (at most the
+// file's size) and whether that run is data — to be copied as it is —
+// or a hole, to be jumped over. ok is false when the file system cannot
+// tell: the caller reads and looks at the bytes.
+func (e *Extents) At(off int64) (end int64, data, ok bool) {
+	if off < e.dataEnd {
+		return min(e.dataEnd, e.size), true, true
+	}
+	next, ok := NextData(e.f, off)
+	if !ok {
+		return 0, false, false
+	}
+	if next > off {
+		return min(next, e.size), false, true
+	}
+	end, ok = NextHole(e.f, off)
+	if !ok || end <= off {
+		return 0, false, false
+	}
+	e.dataEnd = end
+	return min(end, e.size), true, true
+}
+
+// CopyRange copies n bytes at off from in to the same offset of out, in
+// the kernel (io.Copy between files is copy_file_range on Linux): the
+// copy allocates what the source allocates there.
+func CopyRange(out, in *os.File, off, n int64) (int64, error) {
+	if _, err := in.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	if _, err := out.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.CopyN(out, in, n)
 }

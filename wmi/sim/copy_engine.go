@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,10 +14,10 @@ import (
 // copyEngine copies files for a job the way the simulator wants a long
 // copy to behave: in chunks, so that progress can be reported and a Kill
 // can stop the copy between two chunks; sparse, jumping over the holes
-// the file system reports without reading them (internal/fcopy.NextData;
-// a VHDX is mostly zeros: its log, the unused parts of its metadata
-// region and BAT, the unwritten parts of its blocks) and copying its data
-// extents in the kernel (fcopy.NextHole), or, where the file system
+// the file system reports without reading them (a VHDX is mostly zeros:
+// its log, the unused parts of its metadata region and BAT, the unwritten
+// parts of its blocks) and copying its data extents in the kernel, both
+// as internal/fcopy does (fcopy.Extents, fcopy.CopyRange), or, where the file system
 // reports no extents, writing only the 4 KiB pages that are not all
 // zeros; throttled to a byte rate on the host's Clock
 // (Options.CopyBytesPerSecond), so tests can make a copy slow and step it
@@ -46,7 +45,8 @@ type copyEngine struct {
 	fullSummary string      // ErrorSummaryDescription when the disk is full
 }
 
-// copyPage is the unit of the sparse copy: a page of zeros is skipped.
+// copyPage is the unit of the sparse copy (fcopy.DataRuns): a page of
+// zeros is skipped.
 const copyPage = 4 * kib
 
 func newCopyEngine(clock Clock, bytesPerSecond int64) *copyEngine {
@@ -88,45 +88,30 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 	size := fi.Size()
 	buf := make([]byte, e.chunkSize)
 	var off int64
-	var dataEnd int64 // the end of the data extent off is in, once asked (as fcopy does)
+	ext := fcopy.NewExtents(in, size)
 	for off < size {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		if off >= dataEnd {
-			dataEnd = 0
-			// A hole the file system reports is jumped over, not read:
-			// it counts as read for progress, and costs neither time
-			// nor space.
-			if next, ok := fcopy.NextData(in, off); ok && next > off {
-				next = min(next, size)
-				skipped := next - off
-				off = next
+		if end, data, ok := ext.At(off); ok {
+			if !data {
+				// A hole is jumped over, not read: it counts as read
+				// for progress, and costs neither time nor space.
+				skipped := end - off
+				off = end
 				if err := progress(skipped); err != nil {
 					return err
 				}
 				continue
 			}
-			if end, ok := fcopy.NextHole(in, off); ok && end > off {
-				dataEnd = end
-			}
-		}
-		// Inside a data extent the file system reports, the chunk is
-		// copied in the kernel, as it is (copy_file_range on Linux, as
-		// internal/fcopy does): it takes the room the source's extent
-		// takes, which is what is charged.
-		if dataEnd > off {
-			n := min(dataEnd, size, off+int64(e.chunkSize)) - off
+			// A data extent is copied in the kernel, as it is, a chunk
+			// at a time: it takes the room the source's extent takes,
+			// which is what is charged.
+			n := min(end, off+int64(e.chunkSize)) - off
 			if e.space != nil && !e.space.reserve(dst, n) {
 				return e.diskFull()
 			}
-			if _, err := in.Seek(off, io.SeekStart); err != nil {
-				return err
-			}
-			if _, err := out.Seek(off, io.SeekStart); err != nil {
-				return err
-			}
-			copied, cerr := io.CopyN(out, in, n)
+			copied, cerr := fcopy.CopyRange(out, in, off, n)
 			off += copied
 			if err := e.throttle(ctx, copied); err != nil {
 				return err
@@ -143,7 +128,7 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 		// the pages that are not all zeros.
 		n, rerr := in.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
 		if n > 0 {
-			runs, data := dataRuns(buf[:n])
+			runs, data := fcopy.DataRuns(buf[:n])
 			if data > 0 && e.space != nil && !e.space.reserve(dst, data) {
 				return e.diskFull()
 			}
@@ -173,28 +158,6 @@ func (e *copyEngine) copyFile(ctx context.Context, src, dst string, created func
 	}
 	return out.Sync()
 }
-
-// dataRuns lists the runs of pages of b that are not all zeros, as
-// [start, end) offsets, and how many bytes they hold.
-func dataRuns(b []byte) (runs [][2]int, data int64) {
-	for p := 0; p < len(b); p += copyPage {
-		end := min(p+copyPage, len(b))
-		if isZeroPage(b[p:end]) {
-			continue
-		}
-		if k := len(runs) - 1; k >= 0 && runs[k][1] == p {
-			runs[k][1] = end
-		} else {
-			runs = append(runs, [2]int{p, end})
-		}
-		data += int64(end - p)
-	}
-	return runs, data
-}
-
-var zeroPage = make([]byte, copyPage)
-
-func isZeroPage(b []byte) bool { return bytes.Equal(b, zeroPage[:len(b)]) }
 
 // mergeChain writes dst, which must not exist yet, a new dynamic VHDX
 // holding what top reads through its differencing chain (vhdx.MergeWith;
