@@ -134,20 +134,29 @@ func checkDownload(t *testing.T, ctx context.Context, c *client.Client, dir stri
 	}
 }
 
-func TestDownloadExport(t *testing.T) {
+// downloadSetup starts a server with web-01 exported: the export's id, an
+// admin client, and a client whose transport counts the bytes it fetches.
+// ctx is a hang guard only; both end with the test.
+func downloadSetup(t *testing.T) (context.Context, string, *client.Client, *client.Client, *countingTransport) {
+	t.Helper()
 	srv, err := startServer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard only
-	defer cancel()
+	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
 	id, admin := exportWeb01(t, ctx, srv)
 	tr := &countingTransport{}
 	c, err := client.New(srv.URL, client.WithTokenFile(srv.TokenFile), client.WithHTTPClient(&http.Client{Transport: tr}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ctx, id, admin, c, tr
+}
+
+func TestDownloadExport(t *testing.T) {
+	ctx, id, admin, c, tr := downloadSetup(t)
 	dir := filepath.Join(t.TempDir(), "web-01")
 	pr := &downloadProgress{}
 	m, err := c.DownloadExport(ctx, id, dir, client.DownloadOptions{Progress: pr})
@@ -192,19 +201,7 @@ func TestDownloadExport(t *testing.T) {
 // from its checkpoint when run again: less than 1.2 times the export is
 // fetched in all.
 func TestDownloadExportResumes(t *testing.T) {
-	srv, err := startServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard only
-	defer cancel()
-	id, admin := exportWeb01(t, ctx, srv)
-	tr := &countingTransport{}
-	c, err := client.New(srv.URL, client.WithTokenFile(srv.TokenFile), client.WithHTTPClient(&http.Client{Transport: tr}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, id, admin, c, tr := downloadSetup(t)
 	m, _, err := c.ExportManifest(ctx, id)
 	if err != nil {
 		t.Fatal(err)
